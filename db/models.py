@@ -261,3 +261,11 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     hash: str = Field(default="0" * 64, sa_column=Column(String(64), nullable=False))
+
+
+class Meta(SQLModel, table=True):
+    """Small key/value facts about this database (e.g. that it is a demo, its demo logins)."""
+
+    __tablename__ = "wsms_meta"
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))

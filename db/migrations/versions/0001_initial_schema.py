@@ -40,6 +40,11 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
 
+    op.create_table('wsms_meta',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.Text(), server_default='', nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('audit_head',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.BigInteger(), server_default='0', nullable=False),
@@ -291,6 +296,7 @@ def downgrade() -> None:
     op.drop_table('product')
     op.drop_table('package')
     op.drop_table('audit_head')
+    op.drop_table('wsms_meta')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_action'))
 

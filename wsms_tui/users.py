@@ -1,0 +1,129 @@
+"""Users and logins: add/list users, PIN login with a growing delay after repeated failures."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from wsms_tui import audit
+from wsms_tui.authz import require
+from wsms_tui.database import Database
+from wsms_tui.db.models import Meta, Role, User
+from wsms_tui.errors import BadInput, LoginFailed
+from wsms_tui.i18n import _
+from wsms_tui.security import Actor, hash_pin, verify_pin
+
+FREE_ATTEMPTS = 3
+MAX_LOCK_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    name: str
+    full_name: str
+    role: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    name: str
+    role: str
+    pin: str
+
+
+def check_pin_shape(pin: str) -> None:
+    if not (4 <= len(pin) <= 32) or any(c.isspace() for c in pin):
+        raise BadInput(_("a PIN is 4 to 32 characters without spaces"))
+
+
+def add_user(db: Database, actor: Actor, name: str, role: str, pin: str, full_name: str = "") -> UserInfo:
+    require(db, actor, "user.add", f"user:{name}")
+    name = name.strip()
+    if not name or len(name) > 64 or any(c.isspace() for c in name):
+        raise BadInput(_("a user name is 1 to 64 characters without spaces"))
+    try:
+        r = Role(role)
+    except ValueError:
+        raise BadInput(_("role must be one of: {roles}").format(roles=", ".join(x.value for x in Role))) from None
+    check_pin_shape(pin)
+    pin_hash = hash_pin(pin)
+
+    def work(s: Session) -> UserInfo:
+        if s.execute(select(User.id).where(User.name == name)).first():
+            raise BadInput(_("user {name} exists already").format(name=name))
+        u = User(name=name, full_name=full_name, role=r.value, pin_hash=pin_hash, created_at=audit.utcnow())
+        s.add(u)
+        s.flush()
+        assert u.id is not None
+        audit.record(s, actor, "user.add", f"user:{u.id}", {"name": name, "role": r.value})
+        return UserInfo(u.id, u.name, u.full_name, u.role, True)
+
+    try:
+        return db.write(work)
+    except IntegrityError:
+        raise BadInput(_("user {name} exists already").format(name=name)) from None
+
+
+def list_users(db: Database, actor: Actor) -> list[UserInfo]:
+    require(db, actor, "user.list")
+    return db.read(lambda s: [
+        UserInfo(u.id, u.name, u.full_name, u.role, u.active)
+        for u in s.execute(select(User).where(User.is_system == False).order_by(User.name)).scalars()  # noqa: E712
+    ])
+
+
+def _aware(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+def authenticate(db: Database, name: str, pin: str, terminal: str) -> Actor:
+    """Check a user's PIN; audit the attempt; refuse for a growing time after repeated failures."""
+    name = name.strip()
+
+    def work(s: Session) -> Actor | str:
+        now = audit.utcnow()
+        user = s.execute(select(User).where(User.name == name).with_for_update()).scalars().first()
+        probe = Actor(0, name or "?", Role.CLERK, terminal)
+        if user is None or user.is_system or not user.active:
+            audit.record(s, probe, "login.failed", f"user:{name}", {"reason": "unknown or inactive user"})
+            return _("unknown user or wrong PIN")
+        actor = Actor(user.id or 0, user.name, Role(user.role), terminal)
+        if user.locked_until is not None and _aware(user.locked_until) > now:
+            wait = int((_aware(user.locked_until) - now).total_seconds()) + 1
+            audit.record(s, actor, "login.refused", f"user:{user.id}", {"reason": "locked", "wait_s": wait})
+            return _("too many wrong PINs: wait {n} s and try again").format(n=wait)
+        if not verify_pin(user.pin_hash, pin):
+            failures = user.failed_logins + 1
+            locked_until = None
+            if failures >= FREE_ATTEMPTS:
+                locked_until = now + timedelta(seconds=min(5 * 2 ** (failures - FREE_ATTEMPTS), MAX_LOCK_SECONDS))
+            s.execute(update(User).where(User.id == user.id).values(failed_logins=failures,
+                                                                    locked_until=locked_until))
+            audit.record(s, actor, "login.failed", f"user:{user.id}", {"reason": "wrong PIN", "failures": failures})
+            if locked_until is not None:
+                wait = int((locked_until - now).total_seconds())
+                return _("wrong PIN; too many failures: wait {n} s before the next try").format(n=wait)
+            return _("unknown user or wrong PIN")
+        s.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None))
+        audit.record(s, actor, "login.ok", f"user:{user.id}", {})
+        return actor
+
+    result = db.write(work)
+    if isinstance(result, str):
+        raise LoginFailed(result)
+    return result
+
+
+def demo_logins(db: Database) -> list[DemoLogin]:
+    """The demo users and PINs, present only in a database built by ``wsms demo``."""
+    raw = db.read(lambda s: s.execute(select(Meta.value).where(Meta.key == "demo_logins")).scalar())
+    if not raw:
+        return []
+    return [DemoLogin(**d) for d in json.loads(raw)]
