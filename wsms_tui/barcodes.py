@@ -12,6 +12,11 @@ from datetime import date
 GS = "\x1d"
 
 
+def printable(text: str) -> str:
+    """Drop control characters (keeping GS, the GS1 separator): what a lookup may compare."""
+    return "".join(c for c in text if c == GS or (c.isprintable() and c != "\x7f"))
+
+
 def gs1_check_digit(body: str) -> int:
     """GS1 mod-10 check digit for the digits of ``body`` (without the check digit)."""
     total = 0

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from wsms_tui.authz import require
-from wsms_tui.barcodes import normalize_gtin, parse_gs1
+from wsms_tui.barcodes import normalize_gtin, parse_gs1, printable
 from wsms_tui.database import Database
 from wsms_tui.db.models import (
     VIRTUAL_USAGES,
@@ -137,7 +137,7 @@ class Lookup:
 def lookup(db: Database, actor: Actor, code: str) -> Lookup:
     """Resolve a SKU, GTIN (plain or GS1), lot number or location code to a stock filter."""
     require(db, actor, "stock.view")
-    text = code.strip()
+    text = printable(code).strip()
     if not text:
         return Lookup("none", _("Type or scan a SKU, GTIN, lot or location"), StockFilter(product_ids=()))
 

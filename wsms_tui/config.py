@@ -1,0 +1,81 @@
+"""Settings: one typed object from the TOML config file plus ``WSMS_*`` environment variables.
+
+Order of precedence: command-line options > environment (``WSMS_DATABASE_URL``, ``WSMS_TERMINAL`` …)
+> the config file (``$WSMS_CONFIG`` or ``config.toml`` in the platform config dir) > defaults.
+The ``[keys]`` table remaps key bindings by their id (see ``wsms_tui.keys``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_path, user_data_path
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+APP_NAME = "wsms"
+
+
+def config_file() -> Path:
+    env = os.environ.get("WSMS_CONFIG")
+    return Path(env).expanduser() if env else user_config_path(APP_NAME) / "config.toml"
+
+
+def data_dir() -> Path:
+    return user_data_path(APP_NAME)
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'wsms.db'}"
+
+
+def demo_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'demo.db'}"
+
+
+def default_terminal() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no passwd entry (containers)
+        user = "user"
+    return f"{user}@{socket.gethostname()}"[:64]
+
+
+class ScannerSettings(BaseSettings):
+    """How keyboard-wedge scans are framed (prefix/suffix are reliable over SSH)."""
+
+    prefix: str = ""
+    suffix: str = ""
+    max_interkey_ms: int = 40
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WSMS_", env_nested_delimiter="__", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    terminal: str = Field(default_factory=default_terminal)
+    desk: str | None = None
+    theme: str = "textual-dark"
+    #: binding id -> key(s), e.g. ``desk.stock = "f2,ctrl+s"``
+    keys: dict[str, str] = Field(default_factory=dict)
+    scanner: ScannerSettings = Field(default_factory=ScannerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; ``overrides`` (from command-line options) win over everything."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
