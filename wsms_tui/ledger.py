@@ -146,7 +146,9 @@ def _insert_ignore(s: Session, table: type, values: dict[str, object]) -> None:
     s.execute(stmt.values(**values).on_conflict_do_nothing())
 
 
-def _lot(s: Session, prod: _Prod, lot_no: str | None, *, expiry: date | None, create: bool) -> tuple[int | None, str | None]:
+def _lot(
+    s: Session, prod: _Prod, lot_no: str | None, *, expiry: date | None, create: bool
+) -> tuple[int | None, str | None]:
     if prod.tracking == Tracking.NONE:
         if lot_no:
             raise BadInput(_("{sku} is not lot- or serial-tracked; leave the lot empty").format(sku=prod.sku))

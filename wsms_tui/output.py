@@ -62,5 +62,7 @@ def emit(rows: Iterable[dict[str, Any]], columns: list[Column], fmt: Format, *, 
     for row in rows:
         table.add_row(*["" if row.get(k) is None else str(_plain(row.get(k))) for k, _h in columns])
         n += 1
-    Console(file=out, soft_wrap=False).print(table)
+    # On a terminal the table fits its width; piped into a file or a pager it keeps whole lines.
+    width = None if out.isatty() else 400
+    Console(file=out, soft_wrap=False, width=width).print(table)
     return n
