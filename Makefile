@@ -1,0 +1,54 @@
+# wsms — two commands on a fresh machine: `make demo` and `make test`.
+# Everything installs into .venv; nothing else needs installing by hand.
+
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTHON := $(shell for p in python3.13 python3.12 python3.11 python3; do \
+            if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))'; \
+            then echo $$p; break; fi; done)
+RUN_STAMP  := $(VENV)/.stamp-run
+TEST_STAMP := $(VENV)/.stamp-test
+PYTEST_ARGS ?=
+
+.PHONY: demo demo-large test bench bench-quick lint run clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "wsms needs Python 3.11 or newer (python3.11+ on PATH)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@ $(RUN_STAMP)
+
+## demo: create the venv, install, build (once) and open the demo warehouse (SQLite file)
+demo: $(RUN_STAMP)
+	$(BIN)/wsms demo
+
+## demo-large: the same with ≈1M ledger rows (in its own file)
+demo-large: $(RUN_STAMP)
+	$(BIN)/wsms --db sqlite:///$(CURDIR)/demo-large.db demo --scale large
+
+run: $(RUN_STAMP)
+	$(BIN)/wsms run
+
+## test: install the test extras and run the whole suite (SQLite and PostgreSQL)
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+## bench: the benchmarks, each printed next to a raw-driver baseline
+bench: $(RUN_STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(RUN_STAMP)
+	$(BIN)/python -m bench.run --quick
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
