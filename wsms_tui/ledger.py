@@ -15,7 +15,7 @@ event. Invariants enforced here:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import and_, func, insert, or_, select, type_coerce, update
@@ -225,8 +225,10 @@ def _result_from_entry(s: Session, e: LedgerEntry, *, replayed: bool) -> MoveRes
                            .where(Location.id.in_([e.from_location_id, e.to_location_id]))).all())  # type: ignore[union-attr]
     lot_no = (s.execute(select(Lot.lot_no).where(Lot.id == e.lot_id)).scalar_one() if e.lot_id else None)
     assert e.id is not None
+    # SQLite hands back naive datetimes: a replay must answer the same aware UTC time as the first post
+    at = e.at.replace(tzinfo=UTC) if e.at.tzinfo is None else e.at.astimezone(UTC)
     return MoveResult(e.id, e.op_id, e.kind, sku, e.qty, codes[e.from_location_id], codes[e.to_location_id],
-                      lot_no, e.at, e.reverses_id, replayed)
+                      lot_no, at, e.reverses_id, replayed)
 
 
 def _existing_entry(s: Session, op_id: str) -> LedgerEntry | None:
