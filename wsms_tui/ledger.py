@@ -14,12 +14,15 @@ event. Invariants enforced here:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from sqlalchemy import and_, func, insert, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from wsms_tui import audit
@@ -58,6 +61,7 @@ ADJUST_REASONS = {
 }
 
 Ref = int | str
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -323,6 +327,15 @@ def _post_in_session(
     return MoveResult(entry.id, op_id, kind, prod.sku, qty, src.code, dst.code, lot_no, at, reverses_id)
 
 
+def _write_once(db: Database, fn: Callable[[Session], T]) -> T:
+    """Run a posting transaction; if a concurrent twin with the same op_id won the race (unique
+    violation), run it again: the second run finds the first result and replays it."""
+    try:
+        return db.write(fn)
+    except IntegrityError:
+        return db.write(fn)
+
+
 def post_move(
     db: Database,
     actor: Actor,
@@ -347,7 +360,7 @@ def post_move(
     require(db, actor, permission, f"product:{product}")
     q = to_qty(qty)
     op = _check_op_id(op_id)
-    return db.write(lambda s: _post_in_session(
+    return _write_once(db, lambda s: _post_in_session(
         s, actor, kind=kind, product=product, qty=q, from_location=from_location, to_location=to_location,
         lot=lot, expiry=expiry, package=package, op_id=op, doc_ref=doc_ref, reason=reason,
         unit_cost=unit_cost, raw_scan=raw_scan, create_lot=create_lot))
@@ -421,7 +434,7 @@ def reverse(db: Database, actor: Actor, entry_id: int, *, op_id: str, reason: st
             to_location=orig.from_location_id, lot=lot_no, expiry=None, package=pkg, op_id=op,
             doc_ref=orig.doc_ref, reason=reason, unit_cost=orig.unit_cost, raw_scan=None, reverses_id=entry_id)
 
-    return db.write(work)
+    return _write_once(db, work)
 
 
 def _reserve_in_session(s: Session, actor: Actor, *, product: Ref, location: Ref, qty: Decimal,
@@ -477,7 +490,7 @@ def reserve(db: Database, actor: Actor, *, product: Ref, location: Ref, qty: obj
     if q <= 0:
         raise BadInput(_("quantity must be more than zero, not {qty}").format(qty=q))
     op = _check_op_id(op_id)
-    return db.write(lambda s: _reserve_in_session(s, actor, product=product, location=location, qty=q,
+    return _write_once(db, lambda s: _reserve_in_session(s, actor, product=product, location=location, qty=q,
                                                   lot=lot, package=package, op_id=op, doc_ref=doc_ref))
 
 
@@ -489,5 +502,5 @@ def unreserve(db: Database, actor: Actor, *, product: Ref, location: Ref, qty: o
     if q <= 0:
         raise BadInput(_("quantity must be more than zero, not {qty}").format(qty=q))
     op = _check_op_id(op_id)
-    return db.write(lambda s: _reserve_in_session(s, actor, product=product, location=location, qty=-q,
+    return _write_once(db, lambda s: _reserve_in_session(s, actor, product=product, location=location, qty=-q,
                                                   lot=lot, package=package, op_id=op, doc_ref=doc_ref))

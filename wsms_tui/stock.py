@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, func, literal_column, or_, select, tuple_, type_coerce, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from wsms_tui.audit import as_utc
 from wsms_tui.authz import require
 from wsms_tui.barcodes import normalize_gtin, parse_gs1, printable
 from wsms_tui.database import Database
@@ -184,10 +185,6 @@ class LedgerRow:
     terminal: str
     op_id: str
     reverses_id: int | None
-
-
-def as_utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def ledger_page(db: Database, actor: Actor, *, sku: str | None = None, limit: int = PAGE,
