@@ -269,3 +269,87 @@ class Meta(SQLModel, table=True):
     __tablename__ = "wsms_meta"
     key: str = Field(sa_column=Column(String(64), primary_key=True))
     value: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class Receipt(SQLModel, table=True):
+    """An expected delivery from a supplier; lines are received by scanning."""
+
+    __table_args__ = (
+        CheckConstraint("status in ('open','receiving','closed','cancelled')", name="ck_receipt_status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    supplier: str = Field(sa_column=Column(String(200), nullable=False))
+    warehouse_id: int = Field(foreign_key="warehouse.id", index=True)
+    expected_date: date | None = None
+    status: str = Field(default="open", sa_column=Column(String(16), nullable=False, server_default="open"))
+    blind: bool = Field(default=False)
+    #: over-receipt allowed without a supervisor, in percent of the expected quantity
+    tolerance_pct: Decimal = Field(default=Decimal(0), sa_column=Column(Money(), nullable=False, server_default="0"))
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ReceiptLine(SQLModel, table=True):
+    __tablename__ = "receipt_line"
+    __table_args__ = (UniqueConstraint("receipt_id", "line_no", name="uq_receipt_line_no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_id: int = Field(foreign_key="receipt.id", index=True)
+    line_no: int
+    product_id: int = Field(foreign_key="product.id", index=True)
+    expected_qty: Decimal = Field(sa_column=Column(Qty(), nullable=False))
+    #: cache of Σ receive entries (minus their reversals) posted against this line
+    received_qty: Decimal = Field(default=Decimal(0), sa_column=Column(Qty(), nullable=False, server_default="0"))
+    lot_no: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    expiry: date | None = None
+
+
+class ReceiptPost(SQLModel, table=True):
+    """Which ledger entry received (or undid) how much on which receipt line."""
+
+    __tablename__ = "receipt_post"
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_line_id: int = Field(foreign_key="receipt_line.id", index=True)
+    ledger_entry_id: int = Field(sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                  ForeignKey("ledger_entry.id"), unique=True, nullable=False))
+    qty: Decimal = Field(sa_column=Column(Qty(), nullable=False))  # signed
+
+
+class PutawayRule(SQLModel, table=True):
+    """Where received goods should go: a product or a category → a zone or a fixed pick face."""
+
+    __tablename__ = "putaway_rule"
+    id: int | None = Field(default=None, primary_key=True)
+    warehouse_id: int = Field(foreign_key="warehouse.id", index=True)
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+    category: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    zone: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    location_id: int | None = Field(default=None, foreign_key="location.id")
+    priority: int = Field(default=100)
+
+
+class PrintJob(SQLModel, table=True):
+    """A label in the persistent print spool: printed exactly once, reprints recorded with a reason."""
+
+    __tablename__ = "print_job"
+    __table_args__ = (
+        CheckConstraint("status in ('queued','printing','printed','failed','needs_decision','cancelled')",
+                        name="ck_print_job_status"),
+        Index("ix_print_job_printer_status", "printer", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    printer: str = Field(sa_column=Column(String(200), nullable=False))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    preview: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    idempotency_key: str = Field(sa_column=Column(String(120), unique=True, nullable=False))
+    serialized: bool = Field(default=False)
+    status: str = Field(default="queued", sa_column=Column(String(16), nullable=False, server_default="queued"))
+    attempts: int = Field(default=0)
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    reprint_of: int | None = Field(default=None, foreign_key="print_job.id")
+    reason: str = Field(default="", sa_column=Column(String(200), nullable=False, server_default=""))
+    actor_id: int = Field(foreign_key="wsms_user.id")
+    terminal: str = Field(default="", sa_column=Column(String(64), nullable=False, server_default=""))
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    printed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

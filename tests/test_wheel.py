@@ -45,7 +45,9 @@ def test_wheel_builds_and_every_room_imports_from_it(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
                        cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "0001"
+    from wsms_tui.db.migrate import head_revision
+
+    assert p.stdout.strip() == head_revision()
     # the installed migrations work: a fresh SQLite database upgraded through the wheel's CLI
     p = subprocess.run([sys.executable, "-m", "wsms_tui", "--db", f"sqlite:///{tmp_path / 'w.db'}", "db",
                         "upgrade"], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
