@@ -8,13 +8,7 @@ columns plus ``error``). Writes are bulk Core statements, never one ORM object p
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,232 +21,27 @@ from wsms_tui.barcodes import normalize_gtin
 from wsms_tui.database import Database
 from wsms_tui.db.models import Location, LocationUsage, Product, ProductBarcode, Tracking, Warehouse
 from wsms_tui.db.types import MONEY_SCALE, QTY_SCALE
-from wsms_tui.errors import BadInput
 from wsms_tui.i18n import _
+from wsms_tui.importing import (
+    CHUNK,
+    FieldError,
+    ImportRejected,
+    ImportReport,
+    Progress,
+    RowError,
+    code,
+    file_digest,
+    finish,
+    opt_decimal,
+    opt_float,
+    opt_int,
+    read_rows,
+    req,
+    validate,
+)
 from wsms_tui.security import Actor
 
-Progress = Callable[[str, int, int], None]
-CHUNK = 5000
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        col = f", column {self.column}" if self.column else ""
-        return _("line {line}{col}: {reason}").format(line=self.line, col=col, reason=self.reason)
-
-
-class ImportRejected(BadInput):
-    """The file has bad rows and nothing was written; ``errors`` lists them."""
-
-    def __init__(self, path: Path, errors: list[RowError]) -> None:
-        self.errors = errors
-        head = _("{file}: {n} bad row(s), nothing imported (fix them, or use --skip-bad-rows)").format(
-            file=path.name, n=len({e.line for e in errors}))
-        super().__init__("\n".join([head, *(str(e) for e in errors[:200])]))
-
-
-@dataclass
-class ImportReport:
-    kind: str
-    file: str
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    reject_file: str | None = None
-
-
-@dataclass
-class _Row:
-    line: int
-    raw: dict[str, str]
-
-
-# ---------------------------------------------------------------- reading files
-
-
-def read_rows(path: Path, required: list[str], optional: list[str]) -> tuple[list[str], list[_Row]]:
-    """Decode a CSV/JSON file into rows; file-level problems raise ``ImportRejected`` at line 1."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BadInput(_("cannot read {file}: {err}").format(file=path, err=exc.strerror)) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ImportRejected(path, [RowError(line, "", _("not UTF-8 text (save the file as UTF-8)"))]) from None
-    if "\x00" in text:
-        raise ImportRejected(path, [RowError(text.count("\n", 0, text.index("\x00")) + 1, "",
-                                             _("contains NUL bytes: not a text file"))])
-    if path.suffix.lower() == ".json":
-        return _read_json(path, text, required, optional)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise ImportRejected(path, [RowError(1, "", _("the file is empty"))]) from None
-    _check_header(path, header, required, optional)
-    rows: list[_Row] = []
-    try:
-        for raw in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in raw):
-                continue
-            if len(raw) != len(header):
-                rows.append(_Row(line, {"__error__": _("{n} fields, the header has {m}").format(
-                    n=len(raw), m=len(header))}))
-                continue
-            rows.append(_Row(line, {h: v.strip() for h, v in zip(header, raw, strict=True)}))
-    except csv.Error as exc:
-        raise ImportRejected(path, [RowError(reader.line_num, "", _("broken CSV: {e}").format(e=exc))]) from None
-    return header, rows
-
-
-def _read_json(path: Path, text: str, required: list[str], optional: list[str]) -> tuple[list[str], list[_Row]]:
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportRejected(path, [RowError(exc.lineno, "", _("broken JSON: {e}").format(e=exc.msg))]) from None
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise ImportRejected(path, [RowError(1, "", _("JSON must be an array of objects"))])
-    header = list(dict.fromkeys(k.lower() for item in items for k in item))
-    _check_header(path, header, required, [*optional, *required], partial_ok=True)
-    rows = [_Row(i + 1, {k.lower(): "" if v is None else str(v).strip() for k, v in item.items()})
-            for i, item in enumerate(items)]
-    return header, rows
-
-
-def _check_header(path: Path, header: list[str], required: list[str], optional: list[str],
-                  partial_ok: bool = False) -> None:
-    errors = []
-    known = set(required) | set(optional)
-    for h in header:
-        if h not in known:
-            errors.append(RowError(1, h, _("unknown column (expected: {cols})").format(cols=", ".join(required))))
-    if len(set(header)) != len(header):
-        errors.append(RowError(1, "", _("a column appears twice")))
-    if not partial_ok:
-        for r in required:
-            if r not in header:
-                errors.append(RowError(1, r, _("missing column")))
-    if errors:
-        raise ImportRejected(path, errors)
-
-
-# ---------------------------------------------------------------- field parsers
-
-
-class _FieldError(Exception):
-    def __init__(self, column: str, reason: str) -> None:
-        self.column, self.reason = column, reason
-
-
-def _req(raw: dict[str, str], col: str, max_len: int) -> str:
-    v = raw.get(col, "")
-    if not v:
-        raise _FieldError(col, _("required"))
-    if len(v) > max_len:
-        raise _FieldError(col, _("longer than {n} characters").format(n=max_len))
-    return v
-
-
-def _opt_decimal(raw: dict[str, str], col: str, scale: int, *, minimum: Decimal | None = Decimal(0)) -> Decimal | None:
-    v = raw.get(col, "")
-    if not v:
-        return None
-    try:
-        d = Decimal(v)
-    except InvalidOperation:
-        raise _FieldError(col, _("{v!r} is not a number").format(v=v)) from None
-    if not d.is_finite():
-        raise _FieldError(col, _("{v!r} is not a number").format(v=v))
-    if minimum is not None and d < minimum:
-        raise _FieldError(col, _("must not be negative"))
-    if d != d.quantize(Decimal(1).scaleb(-scale)):
-        raise _FieldError(col, _("more than {n} decimal places").format(n=scale))
-    if abs(d) >= Decimal(10) ** (18 - scale):
-        raise _FieldError(col, _("too large"))
-    return d
-
-
-def _opt_float(raw: dict[str, str], col: str) -> float | None:
-    v = raw.get(col, "")
-    if not v:
-        return None
-    try:
-        f = float(v)
-    except ValueError:
-        raise _FieldError(col, _("{v!r} is not a number").format(v=v)) from None
-    if f != f or f in (float("inf"), float("-inf")):
-        raise _FieldError(col, _("{v!r} is not a number").format(v=v))
-    return f
-
-
-def _opt_int(raw: dict[str, str], col: str) -> int | None:
-    v = raw.get(col, "")
-    if not v:
-        return None
-    if not v.isdigit():
-        raise _FieldError(col, _("{v!r} is not a whole number").format(v=v))
-    return int(v)
-
-
-def _code(raw: dict[str, str], col: str, max_len: int = 64) -> str:
-    v = _req(raw, col, max_len)
-    if any(c.isspace() for c in v) or not v.isprintable():
-        raise _FieldError(col, _("must not contain spaces or control characters"))
-    return v
-
-
-def _validate(rows: Iterable[_Row], parse: Callable[[dict[str, str]], dict[str, Any]],
-              errors: list[RowError]) -> list[tuple[_Row, dict[str, Any]]]:
-    good = []
-    for row in rows:
-        if "__error__" in row.raw:
-            errors.append(RowError(row.line, "", row.raw["__error__"]))
-            continue
-        try:
-            good.append((row, parse(row.raw)))
-        except _FieldError as fe:
-            errors.append(RowError(row.line, fe.column, fe.reason))
-    return good
-
-
-def _write_rejects(path: Path, header: list[str], rows: list[_Row], errors: list[RowError]) -> Path:
-    by_line: dict[int, list[str]] = {}
-    for e in errors:
-        by_line.setdefault(e.line, []).append(f"{e.column}: {e.reason}" if e.column else e.reason)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow([*header, "error"])
-        for row in rows:
-            if row.line in by_line:
-                w.writerow([row.raw.get(h, "") for h in header] + ["; ".join(by_line[row.line])])
-    return path
-
-
-def _finish(path: Path, header: list[str], rows: list[_Row], errors: list[RowError], skip_bad_rows: bool,
-            reject_path: Path | None, report: ImportReport) -> set[int]:
-    """Raise if bad rows and not skipping; else write the reject file. Returns the bad line numbers."""
-    errors.sort(key=lambda e: e.line)
-    report.errors = errors
-    bad = {e.line for e in errors}
-    if errors and not skip_bad_rows:
-        raise ImportRejected(path, errors)
-    if errors:
-        target = reject_path or path.with_name(path.stem + ".rejects.csv")
-        report.reject_file = str(_write_rejects(target, header, rows, errors))
-    return bad
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+__all__ = ["ImportRejected", "ImportReport", "RowError", "import_locations", "import_products"]
 
 
 # ---------------------------------------------------------------- products
@@ -264,27 +53,27 @@ PRODUCT_OPTIONAL = ["category", "weight_kg", "volume_l", "shelf_life_days"]
 def _parse_product(raw: dict[str, str]) -> dict[str, Any]:
     tracking = (raw.get("tracking") or "none").lower()
     if tracking not in {t.value for t in Tracking}:
-        raise _FieldError("tracking", _("must be none, lot or serial"))
+        raise FieldError("tracking", _("must be none, lot or serial"))
     gtin_raw = raw.get("gtin", "")
     gtin = None
     if gtin_raw:
         gtin = normalize_gtin(gtin_raw)
         if gtin is None:
-            raise _FieldError("gtin", _("{v!r} is not a valid GTIN (8, 12, 13 or 14 digits with a correct check "
+            raise FieldError("gtin", _("{v!r} is not a valid GTIN (8, 12, 13 or 14 digits with a correct check "
                                         "digit)").format(v=gtin_raw))
     uom = raw.get("uom") or "unit"
     if len(uom) > 16:
-        raise _FieldError("uom", _("longer than {n} characters").format(n=16))
+        raise FieldError("uom", _("longer than {n} characters").format(n=16))
     return {
-        "sku": _code(raw, "sku"),
-        "name": _req(raw, "name", 300),
+        "sku": code(raw, "sku"),
+        "name": req(raw, "name", 300),
         "uom": uom,
         "tracking": tracking,
-        "unit_cost": _opt_decimal(raw, "unit_cost", MONEY_SCALE) or Decimal(0),
+        "unit_cost": opt_decimal(raw, "unit_cost", MONEY_SCALE) or Decimal(0),
         "category": raw.get("category", "")[:100],
-        "weight_kg": _opt_decimal(raw, "weight_kg", QTY_SCALE),
-        "volume_l": _opt_decimal(raw, "volume_l", QTY_SCALE),
-        "shelf_life_days": _opt_int(raw, "shelf_life_days"),
+        "weight_kg": opt_decimal(raw, "weight_kg", QTY_SCALE),
+        "volume_l": opt_decimal(raw, "volume_l", QTY_SCALE),
+        "shelf_life_days": opt_int(raw, "shelf_life_days"),
         "_gtin": gtin,
     }
 
@@ -299,7 +88,7 @@ def import_products(db: Database, actor: Actor, path: Path, *, skip_bad_rows: bo
     file_errors = errors
     if progress:
         progress("validate", 0, len(rows))
-    parsed = _validate(rows, _parse_product, errors)
+    parsed = validate(rows, _parse_product, errors)
     if progress:
         progress("validate", len(rows), len(rows))
     first_sku: dict[str, int] = {}
@@ -330,7 +119,7 @@ def import_products(db: Database, actor: Actor, path: Path, *, skip_bad_rows: bo
             g = p["_gtin"]
             if g and g in barcodes and (old is None or barcodes[g] != old[0]):
                 errors.append(RowError(row.line, "gtin", _("GTIN {g} belongs to another product").format(g=g)))
-        bad = _finish(path, header, rows, errors, skip_bad_rows, reject_path, report)
+        bad = finish(path, header, rows, errors, skip_bad_rows, reject_path, report)
         good = [p for row, p in parsed if row.line not in bad]
         new = [p for p in good if p["sku"] not in existing]
         upd = [p for p in good if p["sku"] in existing]
@@ -364,7 +153,7 @@ def import_products(db: Database, actor: Actor, path: Path, *, skip_bad_rows: bo
                     for p in want[i:i + CHUNK]])
         report.created, report.updated = len(new), len(upd)
         audit.record(s, actor, "catalog.import_products", f"file:{path.name}", {
-            "sha256": _file_digest(path), "created": report.created, "updated": report.updated,
+            "sha256": file_digest(path), "created": report.created, "updated": report.updated,
             "rejected": len(bad)})
 
     db.write(work)
@@ -381,28 +170,28 @@ IMPORTABLE_USAGES = {LocationUsage.INTERNAL.value, LocationUsage.VIEW.value, Loc
 def _parse_location(raw: dict[str, str]) -> dict[str, Any]:
     usage = (raw.get("usage") or "internal").lower()
     if usage not in IMPORTABLE_USAGES:
-        raise _FieldError("usage", _("must be internal, view or transit (virtual locations exist already)"))
+        raise FieldError("usage", _("must be internal, view or transit (virtual locations exist already)"))
     neg = (raw.get("allow_negative") or "").lower()
     if neg not in ("", "0", "1", "true", "false", "yes", "no"):
-        raise _FieldError("allow_negative", _("must be true or false"))
+        raise FieldError("allow_negative", _("must be true or false"))
     barcode = raw.get("barcode") or None
     if barcode and (any(c.isspace() for c in barcode) or len(barcode) > 64):
-        raise _FieldError("barcode", _("must be at most 64 characters without spaces"))
+        raise FieldError("barcode", _("must be at most 64 characters without spaces"))
     return {
-        "warehouse": _code(raw, "warehouse", 32),
-        "code": _code(raw, "code"),
+        "warehouse": code(raw, "warehouse", 32),
+        "code": code(raw, "code"),
         "usage": usage,
         "name": raw.get("name", "")[:200],
         "zone": raw.get("zone", "")[:32],
         "aisle": raw.get("aisle", "")[:16],
         "bay": raw.get("bay", "")[:16],
         "level": raw.get("level", "")[:16],
-        "x": _opt_float(raw, "x"),
-        "y": _opt_float(raw, "y"),
+        "x": opt_float(raw, "x"),
+        "y": opt_float(raw, "y"),
         "barcode": barcode,
-        "capacity": _opt_decimal(raw, "capacity", QTY_SCALE),
+        "capacity": opt_decimal(raw, "capacity", QTY_SCALE),
         "allow_negative": neg in ("1", "true", "yes"),
-        "count_frequency_days": _opt_int(raw, "count_frequency_days"),
+        "count_frequency_days": opt_int(raw, "count_frequency_days"),
     }
 
 
@@ -416,7 +205,7 @@ def import_locations(db: Database, actor: Actor, path: Path, *, skip_bad_rows: b
     file_errors = errors
     if progress:
         progress("validate", 0, len(rows))
-    parsed = _validate(rows, _parse_location, errors)
+    parsed = validate(rows, _parse_location, errors)
     if progress:
         progress("validate", len(rows), len(rows))
     first: dict[str, int] = {}
@@ -438,7 +227,7 @@ def import_locations(db: Database, actor: Actor, path: Path, *, skip_bad_rows: b
                 errors.append(RowError(row.line, "code", _("{c} is a virtual location").format(c=p["code"])))
             if p["code"] in warehouses and p["code"] not in existing:
                 errors.append(RowError(row.line, "code", _("{c} is the code of a warehouse").format(c=p["code"])))
-        bad = _finish(path, header, rows, errors, skip_bad_rows, reject_path, report)
+        bad = finish(path, header, rows, errors, skip_bad_rows, reject_path, report)
         good = [p for row, p in parsed if row.line not in bad]
         roots: dict[str, int] = {}
         for wcode in sorted({p["warehouse"] for p in good}):
@@ -470,7 +259,7 @@ def import_locations(db: Database, actor: Actor, path: Path, *, skip_bad_rows: b
                 | {f"v_{f}": p[f] for f in fields} for p in upd])
         report.created, report.updated = len(new), len(upd)
         audit.record(s, actor, "catalog.import_locations", f"file:{path.name}", {
-            "sha256": _file_digest(path), "created": report.created, "updated": report.updated,
+            "sha256": file_digest(path), "created": report.created, "updated": report.updated,
             "rejected": len(bad)})
 
     db.write(work)
