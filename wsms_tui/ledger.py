@@ -246,7 +246,7 @@ def _check_op_id(op_id: str) -> str:
     return op_id
 
 
-def _post_in_session(
+def post_in_session(
     s: Session,
     actor: Actor,
     *,
@@ -360,7 +360,7 @@ def post_move(
     require(db, actor, permission, f"product:{product}")
     q = to_qty(qty)
     op = _check_op_id(op_id)
-    return _write_once(db, lambda s: _post_in_session(
+    return _write_once(db, lambda s: post_in_session(
         s, actor, kind=kind, product=product, qty=q, from_location=from_location, to_location=to_location,
         lot=lot, expiry=expiry, package=package, op_id=op, doc_ref=doc_ref, reason=reason,
         unit_cost=unit_cost, raw_scan=raw_scan, create_lot=create_lot))
@@ -429,7 +429,7 @@ def reverse(db: Database, actor: Actor, entry_id: int, *, op_id: str, reason: st
             raise BadInput(_("entry {id} was already reversed by entry {by}").format(id=entry_id, by=done))
         lot_no = s.execute(select(Lot.lot_no).where(Lot.id == orig.lot_id)).scalar() if orig.lot_id else None
         pkg = s.execute(select(Package.code).where(Package.id == orig.package_id)).scalar() if orig.package_id else None
-        return _post_in_session(
+        return post_in_session(
             s, actor, kind="reverse", product=orig.product_id, qty=orig.qty, from_location=orig.to_location_id,
             to_location=orig.from_location_id, lot=lot_no, expiry=None, package=pkg, op_id=op,
             doc_ref=orig.doc_ref, reason=reason, unit_cost=orig.unit_cost, raw_scan=None, reverses_id=entry_id)
