@@ -123,7 +123,7 @@ def to_qty(value: object, what: str = "quantity") -> Decimal:
     return q
 
 
-def _product(s: Session, ref: Ref) -> _Prod:
+def product_ref(s: Session, ref: Ref) -> _Prod:
     col = Product.id if isinstance(ref, int) else Product.sku
     row = s.execute(select(Product.id, Product.sku, Product.tracking).where(col == ref)).first()
     if row is None:
@@ -131,7 +131,7 @@ def _product(s: Session, ref: Ref) -> _Prod:
     return _Prod(row.id, row.sku, row.tracking)
 
 
-def _location(s: Session, ref: Ref) -> _Loc:
+def location_ref(s: Session, ref: Ref) -> _Loc:
     cond = Location.id == ref if isinstance(ref, int) else or_(Location.code == ref, Location.barcode == ref)
     row = s.execute(
         select(Location.id, Location.code, Location.usage, Location.allow_negative, Location.active).where(cond)
@@ -171,6 +171,10 @@ def _lot(
         raise BadInput(_("lot {lot} of {sku} has expiry {old}, not {new}").format(
             lot=lot_no, sku=prod.sku, old=row.expiry, new=expiry))
     return row.id, lot_no
+
+
+def lot_no_of(s: Session, lot_id: int | None) -> str | None:
+    return s.execute(select(Lot.lot_no).where(Lot.id == lot_id)).scalar() if lot_id else None
 
 
 def _package(s: Session, code: str | None) -> int | None:
@@ -266,9 +270,9 @@ def post_in_session(
     reverses_id: int | None = None,
     create_lot: bool = False,
 ) -> MoveResult:
-    prod = _product(s, product)
-    src = _location(s, from_location)
-    dst = _location(s, to_location)
+    prod = product_ref(s, product)
+    src = location_ref(s, from_location)
+    dst = location_ref(s, to_location)
     lot_id, lot_no = _lot(s, prod, lot, expiry=expiry, create=create_lot)
     pkg_id = _package(s, package)
 
@@ -307,7 +311,9 @@ def post_in_session(
             .where(Quant.lot_id == lot_id, Location.usage.notin_([u.value for u in VIRTUAL_USAGES]),  # type: ignore[attr-defined]
                    Quant.location_id != src.id)
         ).scalar_one()
-        if (in_stock or 0) + qty > 1:
+        # qt.on_hand: a bin must never hold two units of one serial, even when a bin allowing negative
+        # stock makes the sum over all stock locations look like one
+        if (in_stock or 0) + qty > 1 or qt.on_hand > 1:
             raise BadInput(_("serial {lot} of {sku} is already in stock").format(lot=lot_no, sku=prod.sku))
     _set_quant(s, qf)
     _set_quant(s, qt)
@@ -327,7 +333,7 @@ def post_in_session(
     return MoveResult(entry.id, op_id, kind, prod.sku, qty, src.code, dst.code, lot_no, at, reverses_id)
 
 
-def _write_once(db: Database, fn: Callable[[Session], T]) -> T:
+def write_once(db: Database, fn: Callable[[Session], T]) -> T:
     """Run a posting transaction; if a concurrent twin with the same op_id won the race (unique
     violation), run it again: the second run finds the first result and replays it."""
     try:
@@ -360,7 +366,7 @@ def post_move(
     require(db, actor, permission, f"product:{product}")
     q = to_qty(qty)
     op = _check_op_id(op_id)
-    return _write_once(db, lambda s: post_in_session(
+    return write_once(db, lambda s: post_in_session(
         s, actor, kind=kind, product=product, qty=q, from_location=from_location, to_location=to_location,
         lot=lot, expiry=expiry, package=package, op_id=op, doc_ref=doc_ref, reason=reason,
         unit_cost=unit_cost, raw_scan=raw_scan, create_lot=create_lot))
@@ -382,7 +388,7 @@ def transfer(db: Database, actor: Actor, *, product: Ref, qty: object, from_loca
     """Move stock between two internal locations."""
     def check(s: Session) -> None:
         for ref in (from_location, to_location):
-            if not _location(s, ref).holds_stock:
+            if not location_ref(s, ref).holds_stock:
                 raise BadInput(_("a transfer is between stock locations; {ref} is virtual").format(ref=ref))
     db.read(check)
     return post_move(db, actor, product=product, qty=qty, from_location=from_location, to_location=to_location,
@@ -434,13 +440,13 @@ def reverse(db: Database, actor: Actor, entry_id: int, *, op_id: str, reason: st
             to_location=orig.from_location_id, lot=lot_no, expiry=None, package=pkg, op_id=op,
             doc_ref=orig.doc_ref, reason=reason, unit_cost=orig.unit_cost, raw_scan=None, reverses_id=entry_id)
 
-    return _write_once(db, work)
+    return write_once(db, work)
 
 
 def _reserve_in_session(s: Session, actor: Actor, *, product: Ref, location: Ref, qty: Decimal,
                         lot: str | None, package: str | None, op_id: str, doc_ref: str) -> ReservationResult:
-    prod = _product(s, product)
-    loc = _location(s, location)
+    prod = product_ref(s, product)
+    loc = location_ref(s, location)
     lot_id, lot_no = _lot(s, prod, lot, expiry=None, create=False)
     pkg_id = None
     if package:
@@ -490,7 +496,7 @@ def reserve(db: Database, actor: Actor, *, product: Ref, location: Ref, qty: obj
     if q <= 0:
         raise BadInput(_("quantity must be more than zero, not {qty}").format(qty=q))
     op = _check_op_id(op_id)
-    return _write_once(db, lambda s: _reserve_in_session(s, actor, product=product, location=location, qty=q,
+    return write_once(db, lambda s: _reserve_in_session(s, actor, product=product, location=location, qty=q,
                                                   lot=lot, package=package, op_id=op, doc_ref=doc_ref))
 
 
@@ -502,5 +508,5 @@ def unreserve(db: Database, actor: Actor, *, product: Ref, location: Ref, qty: o
     if q <= 0:
         raise BadInput(_("quantity must be more than zero, not {qty}").format(qty=q))
     op = _check_op_id(op_id)
-    return _write_once(db, lambda s: _reserve_in_session(s, actor, product=product, location=location, qty=-q,
+    return write_once(db, lambda s: _reserve_in_session(s, actor, product=product, location=location, qty=-q,
                                                   lot=lot, package=package, op_id=op, doc_ref=doc_ref))
