@@ -1,0 +1,113 @@
+"""What every desk screen shares: the session context, the title line, the scan field, the status bar.
+
+A desk screen composes ``title line / scan row / body / status bar``; the scan field is focused
+by default so a scan is accepted at any time. A scan on a desk that does not handle scans itself
+opens the Stock desk with that code (``OpenDesk("stock", code)``), so scanning anything anywhere
+shows what it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Label, Static
+
+from wsms_tui.config import Settings
+from wsms_tui.database import Database
+from wsms_tui.i18n import _
+from wsms_tui.screens.messages import OpenDesk
+from wsms_tui.screens.widgets.scan_input import ScanInput
+from wsms_tui.screens.widgets.status_bar import StatusBar, StatusInfo
+from wsms_tui.security import Actor
+from wsms_tui.stock import PAGE
+
+
+@dataclass(frozen=True)
+class DeskContext:
+    """The logged-in session every desk screen works with (plain data, no widgets)."""
+
+    db: Database
+    settings: Settings
+    actor: Actor
+    status: StatusInfo
+    page_size: int = PAGE
+    gs_substitutes: tuple[str, ...] = ()
+    #: binding id -> the key(s) as shown to the user, after the keymap from the settings
+    key_display: dict[str, str] = field(default_factory=dict)
+
+
+def make_scan_input(settings: Settings, gs_substitutes: Iterable[str] = (), *,
+                    placeholder: str = "") -> ScanInput:
+    """A ScanInput framed by the configured scanner prefix/suffix."""
+    return ScanInput(placeholder=placeholder or _("type or scan a SKU, GTIN, lot or location"),
+                     prefix=settings.scanner.prefix, suffix=settings.scanner.suffix,
+                     gs_substitutes=gs_substitutes, id="scan")
+
+
+class DeskScreen(Screen[None]):
+    """Base of the desk screens: subclasses set ``desk_name`` and compose their body."""
+
+    AUTO_FOCUS = "ScanInput"
+    DEFAULT_CSS = """
+    DeskScreen > #desk-title {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        background: $primary;
+        color: $text;
+        text-style: bold;
+    }
+    DeskScreen > #scan-row {
+        height: 1;
+        width: 1fr;
+        margin: 1 0 0 0;
+    }
+    DeskScreen > #scan-row > Label {
+        width: auto;
+        padding: 0 1;
+        text-style: bold;
+    }
+    """
+
+    desk_name: str = ""
+
+    def __init__(self, ctx: DeskContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    def desk_title(self) -> str:
+        return _("wsms · {desk}").format(desk=self.desk_name)
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.desk_title(), id="desk-title")
+        with Horizontal(id="scan-row"):
+            yield Label(_("Scan ›"))
+            yield make_scan_input(self.ctx.settings, self.ctx.gs_substitutes)
+        yield from self.compose_body()
+        yield StatusBar(self.ctx.status)
+
+    def compose_body(self) -> Iterable[Widget]:
+        return ()
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def say(self, message: str, *, error: bool = False) -> None:
+        """Show ``message`` on this screen's status line (red when ``error``)."""
+        self.status_bar.show(message, error=error)
+
+    @on(ScanInput.Scanned)
+    def _scanned(self, message: ScanInput.Scanned) -> None:
+        message.stop()
+        self.handle_scan(message.value, message.raw)
+
+    def handle_scan(self, value: str, raw: str) -> None:
+        """Default for desks without their own scan flow: show the code on the Stock desk."""
+        self.post_message(OpenDesk("stock", value))

@@ -1,0 +1,1 @@
+"""Widgets shared by several screens: the scan field and the status bar."""

@@ -1,0 +1,152 @@
+"""ScanInput: a one-line scan field that keeps every keyboard-wedge scan whole and in order.
+
+Textual's stock ``Input`` loses and scrambles scans that arrive as a burst of keys (Enter,
+Backspace and Tab are bindings that run after later characters were inserted; GS is dropped; a
+paste keeps only its first line). This widget handles every key itself in ``on_key``, in arrival
+order, so a burst of 100 scans yields 100 ``Scanned`` messages, whole and in order:
+
+* characters go into the buffer; GS (0x1D, key ``ctrl+right_square_bracket``) goes in as ``\\x1d``;
+* Enter, ``ctrl+j`` (LF), ``ctrl+m`` (CR) and Tab end a scan, and so does the configured suffix;
+* with a configured prefix, a prefix starts a new scan: whatever was typed before it is dropped,
+  and the prefix is not part of the value (text typed by hand without the prefix is still accepted);
+* configured GS substitutes (e.g. ``<GS>``) in a scan become ``\\x1d`` in the value;
+* Backspace deletes the last character, Escape clears the buffer (and bubbles when it is empty);
+* a paste is one scan per line.
+
+Other keys (function keys, arrows, ``ctrl+q`` …) bubble to the screen and the app bindings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+GS = "\x1d"
+TERMINATOR_KEYS = frozenset({"enter", "ctrl+j", "ctrl+m", "tab"})
+GS_KEYS = frozenset({"ctrl+right_square_bracket"})
+BACKSPACE_KEYS = frozenset({"backspace", "ctrl+h"})
+MAX_BUFFER = 4096
+
+
+class ScanInput(Widget, can_focus=True):
+    """A focusable one-line scan field posting ``ScanInput.Scanned(value, raw)`` per scan."""
+
+    DEFAULT_CSS = """
+    ScanInput {
+        height: 1;
+        width: 1fr;
+        background: $boost;
+        color: $foreground;
+    }
+    ScanInput:focus {
+        background: $surface-lighten-1;
+    }
+    """
+
+    buffer: reactive[str] = reactive("", layout=False)
+
+    class Scanned(Message):
+        """One complete scan: ``value`` framed and normalised, ``raw`` as the keys arrived."""
+
+        def __init__(self, scan_input: ScanInput, value: str, raw: str) -> None:
+            super().__init__()
+            self.scan_input = scan_input
+            self.value = value
+            self.raw = raw
+
+        @property
+        def control(self) -> ScanInput:
+            return self.scan_input
+
+    def __init__(self, *, placeholder: str = "", prefix: str = "", suffix: str = "",
+                 gs_substitutes: Iterable[str] = (), name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.placeholder = placeholder
+        self.prefix = prefix
+        self.suffix = suffix
+        self.gs_substitutes = tuple(s for s in gs_substitutes if s)
+
+    # -- input -------------------------------------------------------------------------------
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """Printable keys and terminators are ours: no binding may take them from a scan."""
+        return (character is not None and character.isprintable()) or key in TERMINATOR_KEYS \
+            or key in GS_KEYS or key in BACKSPACE_KEYS
+
+    def on_key(self, event: events.Key) -> None:
+        key = event.key
+        if key in TERMINATOR_KEYS:
+            self._finish()
+        elif key in GS_KEYS or event.character == GS:
+            self._feed(GS)
+        elif key in BACKSPACE_KEYS:
+            self.buffer = self.buffer[:-1]
+        elif key == "escape" and self.buffer:
+            self.buffer = ""
+        elif event.is_printable and event.character:
+            self._feed(event.character)
+        else:
+            return  # not ours: let it bubble to the screen and the app bindings
+        event.prevent_default()
+        event.stop()
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()
+        event.stop()
+        lines = event.text.splitlines()
+        for line in lines:
+            self._feed(line)
+            self._finish()
+
+    def _feed(self, text: str) -> None:
+        buffer = self.buffer + text
+        if self.prefix and self.prefix in buffer:
+            # a prefix starts a new scan: drop what was typed before it
+            buffer = buffer[buffer.rfind(self.prefix):]
+        if self.suffix and buffer.endswith(self.suffix):
+            self.buffer = buffer
+            self._finish()
+            return
+        self.buffer = buffer[-MAX_BUFFER:]
+
+    def _finish(self) -> None:
+        raw = self.buffer
+        self.buffer = ""
+        value = raw
+        if self.prefix and value.startswith(self.prefix):
+            value = value[len(self.prefix):]
+        if self.suffix and value.endswith(self.suffix):
+            value = value[: -len(self.suffix)]
+        for sub in self.gs_substitutes:
+            value = value.replace(sub, GS)
+        if value:
+            self.post_message(self.Scanned(self, value, raw))
+
+    def clear(self) -> None:
+        self.buffer = ""
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def render(self) -> Text:
+        width = max(self.size.width - 1, 1)
+        shown = self.buffer.replace(GS, "␝")
+        if not shown and self.placeholder and not self.has_focus:
+            return Text(self.placeholder[: width + 1], style="dim")
+        text = Text(shown[-width:] if len(shown) > width else shown)
+        if self.has_focus:
+            text.append(" ", style="reverse")
+            if not shown and self.placeholder:
+                text.append(" " + self.placeholder[: max(width - 2, 0)], style="dim")
+        return text
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

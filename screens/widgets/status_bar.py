@@ -1,0 +1,97 @@
+"""The status bar at the bottom of every desk: a message line and who/where/which devices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from wsms_tui.i18n import _
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """What the bar shows besides the message; plain strings, prepared by the App."""
+
+    user: str = "—"
+    role: str = "—"
+    warehouse: str = "—"
+    database: str = "—"
+    scanner: str = "keyboard"
+    printer: str = "none"
+
+
+class StatusBar(Widget):
+    """Two lines docked at the bottom: the message (red for errors), then user, role, warehouse, db, devices."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: bottom;
+        height: 2;
+        width: 1fr;
+    }
+    StatusBar > #status-message {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+    }
+    StatusBar > #status-message.error {
+        color: $text-error;
+        background: $error-muted;
+        text-style: bold;
+    }
+    StatusBar > #status-info {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+    }
+    """
+
+    message: reactive[str] = reactive("")
+    error: reactive[bool] = reactive(False)
+
+    def __init__(self, info: StatusInfo, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.info = info
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-message")
+        yield Static(self._info_text(), id="status-info")
+
+    def _info_text(self) -> Text:
+        i = self.info
+        parts = [
+            f"{i.user} ({i.role})",
+            i.warehouse,
+            i.database,
+            _("scanner: {state}").format(state=i.scanner),
+            _("printer: {state}").format(state=i.printer),
+        ]
+        return Text(" │ ".join(parts), no_wrap=True, overflow="ellipsis")
+
+    def show(self, message: str, *, error: bool = False) -> None:
+        """Put ``message`` on the message line (red when ``error``)."""
+        self.message = message
+        self.error = error
+
+    def watch_message(self) -> None:
+        self._refresh_message()
+
+    def watch_error(self) -> None:
+        self._refresh_message()
+
+    def _refresh_message(self) -> None:
+        if not self.is_mounted:
+            return
+        line = self.query_one("#status-message", Static)
+        line.update(Text(self.message, no_wrap=True, overflow="ellipsis"))
+        line.set_class(self.error, "error")
+
+    def on_mount(self) -> None:
+        self._refresh_message()

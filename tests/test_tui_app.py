@@ -1,0 +1,197 @@
+"""The TUI shell through Textual's Pilot, on SQLite and PostgreSQL: login, desks, keys, stock lookup, paging."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from tests.tui_helpers import async_test, login, seed_stock, table_rows, tui_settings
+from wsms_tui import ledger
+from wsms_tui.app import WsmsApp, short_db_label
+from wsms_tui.database import Database
+from wsms_tui.errors import BadInput
+from wsms_tui.screens.desk import PlaceholderDeskScreen
+from wsms_tui.screens.help import HelpScreen
+from wsms_tui.screens.login import LoginScreen
+from wsms_tui.screens.menu import MenuScreen
+from wsms_tui.screens.stock import StockScreen
+from wsms_tui.screens.widgets.scan_input import ScanInput
+from wsms_tui.screens.widgets.status_bar import StatusBar
+
+SIZE = (80, 24)
+
+
+def static_text(screen: object, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())  # type: ignore[attr-defined]
+
+
+@async_test
+async def test_wrong_pin_shows_the_message_and_stays(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, "clerk1", "9999")
+        assert isinstance(app.screen, LoginScreen)
+        assert "wrong PIN" in static_text(app.screen, "#login-error")
+        assert app.actor is None
+        assert app.screen.query_one("#login-pin", Input).value == ""
+        await pilot.press("f2")  # desks are closed before login
+        assert isinstance(app.screen, LoginScreen)
+
+
+@async_test
+async def test_login_reaches_the_menu_and_f_keys_switch_desks(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        assert isinstance(app.screen, MenuScreen)
+        assert app.actor is not None and app.actor.name == "clerk1"
+        assert isinstance(app.focused, ScanInput)
+        info = static_text(app.screen, "#status-info")
+        assert "clerk1 (clerk)" in info and "scanner: keyboard" in info and "printer: none" in info
+        await pilot.press("f2")
+        assert isinstance(app.screen, StockScreen)
+        assert isinstance(app.focused, ScanInput)
+        await pilot.press("f3")
+        assert isinstance(app.screen, PlaceholderDeskScreen) and app.screen.desk.name == "receiving"
+        assert "The Receiving desk is not built yet" in static_text(app.screen, "#desk-not-built")
+        assert app.screen.query_one(ScanInput) is app.focused
+        assert app.screen.query_one(StatusBar)
+        for key, desk in (("f4", "orders"), ("f5", "packing"), ("f6", "waves"), ("f7", "stocktake"),
+                          ("f8", "reports"), ("f9", "admin")):
+            await pilot.press(key)
+            assert app.current_mode == desk
+            assert "not built yet" in static_text(app.screen, "#desk-not-built")
+        await pilot.press("f10")
+        assert isinstance(app.screen, MenuScreen)
+
+
+@async_test
+async def test_desk_option_opens_that_desk_after_login(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings(), desk="receiving")
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, LoginScreen)  # kiosk/SSH logins still log in first
+        await login(pilot)
+        assert isinstance(app.screen, PlaceholderDeskScreen)
+        assert app.screen.desk.name == "receiving"
+
+
+def test_unknown_desk_is_refused_with_the_choices(db: Database) -> None:
+    with pytest.raises(BadInput, match="receiving"):
+        WsmsApp(db, tui_settings(), desk="nowhere")
+
+
+async def scan(pilot: object, app: WsmsApp, code: str) -> None:
+    await pilot.press(*code, "enter")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("P1", {("P1", "A-01", "10", "0", "10"), ("P1", "A-02", "4", "1", "3")}),
+    ("04006381333931", {("P1", "A-01", "10", "0", "10"), ("P1", "A-02", "4", "1", "3")}),
+    ("A-01", {("LOT1", "A-01", "6", "0", "6"), ("P1", "A-01", "10", "0", "10")}),
+    ("L-7", {("LOT1", "A-01", "6", "0", "6")}),
+])
+@async_test
+async def test_stock_lookup_shows_the_right_rows(db: Database, code: str, expected: set[tuple[str, ...]]) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings(), desk="stock")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        assert isinstance(app.screen, StockScreen)
+        await scan(pilot, app, code)
+        rows = table_rows(app.screen.query_one(DataTable))
+        assert {(r[0], r[2], r[5], r[6], r[7]) for r in rows} == expected
+        assert all(r[0] != "LOT1" or (r[3], r[4]) == ("L-7", "2031-05-01") for r in rows)
+        assert str(len(expected)) + " rows" in static_text(app.screen, "#stock-totals")
+
+
+@async_test
+async def test_scan_on_another_desk_opens_stock_with_that_code(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("f5")
+        await scan(pilot, app, "A-02")
+        assert isinstance(app.screen, StockScreen)
+        assert [r[:3] for r in table_rows(app.screen.query_one(DataTable))] == [["P1", "苹果 Apple", "A-02"]]
+        assert "Location A-02" in static_text(app.screen, "#stock-title")
+
+
+@async_test
+async def test_unknown_code_is_an_error_on_the_status_line(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings(), desk="stock")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await scan(pilot, app, "NOPE")
+        bar = app.screen.query_one(StatusBar)
+        assert bar.error and "NOPE" in bar.message
+        assert app.screen.query_one(DataTable).row_count == 0
+
+
+@async_test
+async def test_paging_loads_further_pages_when_the_cursor_reaches_the_end(db: Database) -> None:
+    seed_stock(db)
+    admin = db.system_actor("test")
+    for i in range(23):  # 3 seeded quants + 23 lots of LOT1 = 26 rows
+        ledger.receive(db, admin, product="LOT1", qty=1, location="A-02", lot=f"B{i:03d}", op_id=f"page-{i}")
+    app = WsmsApp(db, tui_settings(), desk="stock", page_size=10)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = app.screen
+        assert isinstance(screen, StockScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 10  # all stock (26 rows), first page only
+        assert "26 rows" in static_text(screen, "#stock-totals")
+        await pilot.press(*["down"] * 9)
+        assert table.row_count == 20
+        await pilot.press(*["down"] * 10)
+        assert table.row_count == 26
+        await pilot.press(*["down"] * 10)
+        assert table.row_count == 26 and screen.exhausted
+        rows = table_rows(table)
+        keys = [(r[0], r[2], r[3]) for r in rows]
+        assert len(set(keys)) == 26  # no row twice, none lost
+        assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+
+
+@async_test
+async def test_keymap_from_settings_remaps_desk_keys_and_help_shows_it(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings(keys={"desk.stock": "f12", "help": "f11"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("f2")
+        assert isinstance(app.screen, MenuScreen)  # f2 is no longer Stock
+        await pilot.press("f12")
+        assert isinstance(app.screen, StockScreen)
+        await pilot.press("f11")
+        assert isinstance(app.screen, HelpScreen)
+        rows = dict((what, keys) for keys, what in app.screen.keys)
+        assert rows["Stock"] == "F12" and rows["Help: the keys"] == "F11"
+        await pilot.press("escape")
+        assert isinstance(app.screen, StockScreen)
+
+
+@async_test
+async def test_help_lists_the_default_keys(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        rows = dict((what, keys) for keys, what in app.screen.keys)
+        assert rows["Help: the keys"] == "F1" and rows["Stock"] == "F2" and rows["Receiving"] == "F3"
+        assert rows["Admin"] == "F9" and rows["Quit"] == "Ctrl+Q"
+        await pilot.press("f1")
+        assert isinstance(app.screen, MenuScreen)
+
+
+def test_status_bar_database_label_has_no_password() -> None:
+    assert short_db_label("postgresql+psycopg://bob:s3cret@db.example:5432/wsms") == "postgresql://db.example:5432/wsms"
+    assert short_db_label("sqlite:////var/lib/wsms/demo.db") == "sqlite:demo.db"

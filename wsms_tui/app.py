@@ -1,0 +1,217 @@
+"""The Textual App: login, then the desks on function keys (one Textual mode per desk).
+
+``run_app`` is what ``wsms run [--desk NAME]`` calls; it is the only place Textual is loaded
+(services never import this module). The app is deterministic for snapshots: the theme comes
+from ``Settings.theme`` (``TEXTUAL_THEME`` is ignored), no clock is shown, and no cursor blinks.
+
+Screens: LoginScreen (the default mode's screen) -> on ``LoggedIn`` one mode per desk is added
+(``menu``, ``stock``, and a placeholder for each desk not built yet) and the app switches to the
+desk menu or to the ``desk`` given. Function keys are app bindings with stable ids
+(``wsms_tui.keys``), remapped from ``Settings.keys`` with ``App.set_keymap``. A scan on a desk
+without its own scan flow opens the Stock desk with that code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from textual import on
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+
+from wsms_tui import users
+from wsms_tui.config import Settings
+from wsms_tui.database import Database
+from wsms_tui.i18n import _
+from wsms_tui.keys import DESKS, KeySpec, desk_by_name, desk_titles, key_label, keys
+from wsms_tui.screens.base import DeskContext, DeskScreen
+from wsms_tui.screens.desk import PlaceholderDeskScreen
+from wsms_tui.screens.help import HelpScreen
+from wsms_tui.screens.login import LoginScreen
+from wsms_tui.screens.menu import MenuScreen
+from wsms_tui.screens.messages import LoggedIn, OpenDesk
+from wsms_tui.screens.stock import StockScreen
+from wsms_tui.screens.widgets.status_bar import StatusInfo
+from wsms_tui.security import Actor
+from wsms_tui.stock import PAGE
+from wsms_tui.users import DemoLogin
+
+DEFAULT_THEME = "textual-dark"
+#: what scanners commonly send instead of GS when the wedge cannot type 0x1D
+DEFAULT_GS_SUBSTITUTES: tuple[str, ...] = ("<GS>",)
+
+
+def short_db_label(url: str) -> str:
+    """A short database name for the status bar, never with a password: ``sqlite:demo.db``, ``postgresql://host/db``."""
+    try:
+        u = make_url(url)
+    except Exception:  # noqa: BLE001 - a label must never fail
+        return "?"
+    if u.get_backend_name() == "sqlite":
+        return f"sqlite:{Path(u.database).name if u.database else ':memory:'}"
+    host = u.host or "localhost"
+    return f"{u.get_backend_name()}://{host}{':' + str(u.port) if u.port else ''}/{u.database or ''}"
+
+
+def make_bindings(specs: Iterable[KeySpec]) -> list[BindingType]:
+    """Textual bindings for the key table; only ``quit`` (ctrl+q, not printable) has priority."""
+    return [Binding(k.key, k.action, k.description, id=k.id, show=False, priority=k.id == "quit")
+            for k in specs]
+
+
+class DeskCommands(Provider):
+    """Command palette: open any desk (after login)."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        app = self.app
+        if not isinstance(app, WsmsApp) or app.actor is None:
+            return []
+        titles = desk_titles()
+        rows = [("menu", _("Desk menu"), _("all desks and their keys"))]
+        rows += [(d.name, _("Desk: {title}").format(title=titles[d.name]), d.description) for d in DESKS]
+        return rows
+
+    def _open(self, name: str) -> None:
+        self.app.post_message(OpenDesk(name))
+
+    async def discover(self) -> Hits:
+        for name, title, text in self._commands():
+            yield DiscoveryHit(title, partial(self._open, name), help=text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, title, text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._open, name), help=text)
+
+
+class WsmsApp(App[None]):
+    """The wsms TUI: log in, then the desks on function keys."""
+
+    TITLE = "wsms"
+    BINDINGS = [*make_bindings(keys()), Binding("ctrl+c", "help_quit", show=False, system=True)]
+    COMMANDS = App.COMMANDS | {DeskCommands}
+
+    def __init__(self, db: Database, settings: Settings, *, desk: str | None = None,
+                 demo_logins: list[Any] | None = None, page_size: int = PAGE,
+                 gs_substitutes: Iterable[str] | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.settings = settings
+        self.start_desk = None if desk in (None, "") else ("menu" if desk == "menu" else desk_by_name(desk).name)
+        self.page_size = page_size
+        self.gs_substitutes = tuple(DEFAULT_GS_SUBSTITUTES if gs_substitutes is None else gs_substitutes)
+        self.demo = self._demo_logins(demo_logins)
+        self.actor: Actor | None = None
+        self.ctx: DeskContext | None = None
+        self.keymap: dict[str, str] = {k: v for k, v in settings.keys.items() if v}
+        self.theme = settings.theme if settings.theme in self.available_themes else DEFAULT_THEME
+
+    def _demo_logins(self, given: list[Any] | None) -> list[DemoLogin]:
+        if given is None:
+            try:
+                return users.demo_logins(self.db)
+            except Exception:  # noqa: BLE001 - the hint is optional; the login must still work
+                return []
+        return [d if isinstance(d, DemoLogin) else DemoLogin(**d) for d in given]
+
+    # -- start -------------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        return LoginScreen(self.db, self.settings, self.status_info(None), self.demo)
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
+
+    def status_info(self, actor: Actor | None) -> StatusInfo:
+        scanner = _("keyboard")
+        if self.settings.scanner.prefix or self.settings.scanner.suffix:
+            scanner = _("keyboard, framed")
+        return StatusInfo(
+            user=actor.name if actor else _("not logged in"),
+            role=str(actor.role) if actor else "—",
+            warehouse="—",
+            database=short_db_label(self.db.url),
+            scanner=scanner,
+            printer=_("none"),
+        )
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def keys_for(self, spec: KeySpec) -> str:
+        """The key(s) bound to ``spec`` now, remaps included (``f2,ctrl+s``)."""
+        return self.keymap.get(spec.id) or spec.key
+
+    def key_display(self) -> dict[str, str]:
+        return {spec.id: key_label(self.keys_for(spec)) for spec in keys()}
+
+    def key_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for the help screen, from the active keymap."""
+        rows = [(key_label(self.keys_for(spec)), spec.description) for spec in keys()]
+        rows += [
+            (key_label(self.COMMAND_PALETTE_BINDING), _("Command palette: desks and commands")),
+            (_("Enter/Tab"), _("end a typed code (scanners send it themselves)")),
+            (_("Esc"), _("clear the scan field")),
+            (_("↑ ↓ PgUp PgDn"), _("move in a table")),
+        ]
+        return rows
+
+    # -- navigation --------------------------------------------------------------------------
+
+    @on(LoggedIn)
+    async def logged_in(self, message: LoggedIn) -> None:
+        self.actor = message.actor
+        self.ctx = DeskContext(self.db, self.settings, message.actor, self.status_info(message.actor),
+                               page_size=self.page_size, gs_substitutes=self.gs_substitutes,
+                               key_display=self.key_display())
+        for name in ("menu", *(d.name for d in DESKS)):
+            if name in self._modes:
+                await self.remove_mode(name)
+            self.add_mode(name, partial(self._make_desk_screen, name))
+        await self.action_desk(self.start_desk or "menu")
+
+    def _make_desk_screen(self, name: str) -> Screen[Any]:
+        assert self.ctx is not None
+        if name == "menu":
+            return MenuScreen(self.ctx)
+        if name == "stock":
+            return StockScreen(self.ctx)
+        return PlaceholderDeskScreen(self.ctx, desk_by_name(name))
+
+    @on(OpenDesk)
+    async def open_desk(self, message: OpenDesk) -> None:
+        await self.action_desk(message.desk, message.code)
+
+    async def action_desk(self, name: str, code: str | None = None) -> None:
+        """Switch to desk ``name`` (or ``menu``); look ``code`` up there if given."""
+        if self.actor is None:
+            self.bell()
+            return
+        if self.current_mode != name:
+            await self.switch_mode(name)
+        screen = self.screen
+        if code is not None and isinstance(screen, StockScreen):
+            screen.lookup(code)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        help_keys = tuple(k.strip() for k in self.keys_for(keys()[0]).split(","))
+        self.push_screen(HelpScreen(self.key_rows(), close_keys=help_keys))
+
+    @property
+    def desk_screen(self) -> DeskScreen | None:
+        return self.screen if isinstance(self.screen, DeskScreen) else None
+
+
+def run_app(db: Database, settings: Settings, desk: str | None = None) -> None:
+    """Run the TUI on ``db`` (``wsms run [--desk NAME]``); the login comes first even with a desk."""
+    WsmsApp(db, settings, desk=desk).run()

@@ -1,0 +1,116 @@
+"""The TUI's key table and desk list, as plain data (no Textual import).
+
+The App turns ``KEYS`` into Textual ``Binding``s; the CLI and docs may list them without loading
+Textual. Every key has a stable binding id, so ``[keys]`` in the config file (``Settings.keys``:
+binding id -> comma-separated keys) remaps it through ``App.set_keymap``. Desk keys are function
+keys on purpose: printable keys belong to the scan field (a scan must never trigger a binding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wsms_tui.errors import BadInput
+from wsms_tui.i18n import _
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A desk of the TUI: its name (``wsms run --desk NAME``), F-key and whether it is built yet."""
+
+    name: str
+    key: str
+    built: bool
+
+    @property
+    def binding_id(self) -> str:
+        return f"desk.{self.name}"
+
+    @property
+    def title(self) -> str:
+        return desk_titles()[self.name]
+
+    @property
+    def description(self) -> str:
+        return desk_descriptions()[self.name]
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One app-wide key binding: stable id, default key(s), the App action it runs."""
+
+    id: str
+    key: str
+    action: str
+    description: str
+
+
+DESKS: tuple[Desk, ...] = (
+    Desk("stock", "f2", True),
+    Desk("receiving", "f3", False),
+    Desk("orders", "f4", False),
+    Desk("packing", "f5", False),
+    Desk("waves", "f6", False),
+    Desk("stocktake", "f7", False),
+    Desk("reports", "f8", False),
+    Desk("admin", "f9", False),
+)
+
+#: other names accepted for ``--desk``
+DESK_ALIASES = {"picking": "waves", "wave": "waves", "count": "stocktake", "report": "reports"}
+
+
+def desk_titles() -> dict[str, str]:
+    return {
+        "stock": _("Stock"),
+        "receiving": _("Receiving"),
+        "orders": _("Orders"),
+        "packing": _("Packing"),
+        "waves": _("Waves/Picking"),
+        "stocktake": _("Stocktake"),
+        "reports": _("Reports"),
+        "admin": _("Admin"),
+    }
+
+
+def desk_descriptions() -> dict[str, str]:
+    return {
+        "stock": _("look up stock by SKU, GTIN, GS1, lot or location"),
+        "receiving": _("receive deliveries, lots and expiry, put away"),
+        "orders": _("order queue, allocation, exceptions"),
+        "packing": _("verify by scan, pack, ship"),
+        "waves": _("plan waves, pick by scan"),
+        "stocktake": _("count, recount, approve"),
+        "reports": _("turnover, ABC, fulfilment, forecast"),
+        "admin": _("users, devices, settings"),
+    }
+
+
+def keys() -> tuple[KeySpec, ...]:
+    """The app-wide bindings, in the order help lists them."""
+    return (
+        KeySpec("help", "f1", "help", _("Help: the keys")),
+        *(KeySpec(d.binding_id, d.key, f"desk('{d.name}')", d.title) for d in DESKS),
+        KeySpec("menu", "f10", "desk('menu')", _("Desk menu")),
+        KeySpec("quit", "ctrl+q", "quit", _("Quit")),
+    )
+
+
+def desk_by_name(name: str) -> Desk:
+    """The desk called ``name`` (case-insensitive, aliases allowed); ``BadInput`` names the choices."""
+    key = name.strip().lower()
+    key = DESK_ALIASES.get(key, key)
+    for desk in DESKS:
+        if desk.name == key:
+            return desk
+    raise BadInput(_("there is no desk {name!r}; choose one of: {names}").format(
+        name=name, names=", ".join(d.name for d in DESKS)))
+
+
+def key_label(keys: str) -> str:
+    """How key names read on screen: ``f2`` -> ``F2``, ``ctrl+q`` -> ``Ctrl+Q``, ``f2,ctrl+s`` -> ``F2/Ctrl+S``."""
+    labels = []
+    for key in keys.split(","):
+        parts = [p for p in key.strip().split("+") if p]
+        labels.append("+".join(p.capitalize() if len(p) > 1 else p.upper() for p in parts))
+    return "/".join(labels)
