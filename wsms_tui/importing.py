@@ -66,7 +66,8 @@ class Row:
 # ---------------------------------------------------------------- reading files
 
 
-def read_rows(path: Path, required: list[str], optional: list[str]) -> tuple[list[str], list[Row]]:
+def read_rows(path: Path, required: list[str], optional: list[str],
+              nested: str | None = None) -> tuple[list[str], list[Row]]:
     """Decode a CSV/JSON file into rows; file-level problems raise ``ImportRejected`` at line 1."""
     try:
         data = path.read_bytes()
@@ -81,7 +82,7 @@ def read_rows(path: Path, required: list[str], optional: list[str]) -> tuple[lis
         raise ImportRejected(path, [RowError(text.count("\n", 0, text.index("\x00")) + 1, "",
                                              _("contains NUL bytes: not a text file"))])
     if path.suffix.lower() == ".json":
-        return read_json(path, text, required, optional)
+        return read_json(path, text, required, optional, nested)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
@@ -104,17 +105,28 @@ def read_rows(path: Path, required: list[str], optional: list[str]) -> tuple[lis
     return header, rows
 
 
-def read_json(path: Path, text: str, required: list[str], optional: list[str]) -> tuple[list[str], list[Row]]:
+def read_json(path: Path, text: str, required: list[str], optional: list[str],
+              nested: str | None = None) -> tuple[list[str], list[Row]]:
+    """A JSON array of flat objects; or of documents with a ``nested`` list (e.g. receipts with
+    ``lines``), flattened to one row per nested item carrying the document's fields."""
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportRejected(path, [RowError(exc.lineno, "", _("broken JSON: {e}").format(e=exc.msg))]) from None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise ImportRejected(path, [RowError(1, "", _("JSON must be an array of objects"))])
-    header = list(dict.fromkeys(k.lower() for item in items for k in item))
+    flat: list[tuple[int, dict[str, Any]]] = []
+    for i, item in enumerate(items):
+        subs = item.get(nested) if nested else None
+        if nested and isinstance(subs, list):
+            head = {k: v for k, v in item.items() if k != nested}
+            for sub in subs:
+                flat.append((i + 1, {**head, **sub} if isinstance(sub, dict) else {**head, "__error__": "bad line"}))
+        else:
+            flat.append((i + 1, item))
+    header = list(dict.fromkeys(k.lower() for _i, item in flat for k in item if k != "__error__"))
     check_header(path, header, required, [*optional, *required], partial_ok=True)
-    rows = [Row(i + 1, {k.lower(): "" if v is None else str(v).strip() for k, v in item.items()})
-            for i, item in enumerate(items)]
+    rows = [Row(n, {k.lower(): "" if v is None else str(v).strip() for k, v in item.items()}) for n, item in flat]
     return header, rows
 
 
