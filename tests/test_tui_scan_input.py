@@ -1,0 +1,118 @@
+"""ScanInput keeps every scan whole and in order, even when a burst of keys arrives at once.
+
+Keys are posted to the app back to back (``Pilot.press`` waits for idle between keys and so cannot
+reproduce a scanner burst), the way a keyboard-wedge scanner's keys arrive at the terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.keys import _character_to_key
+
+from tests.tui_helpers import async_test
+from wsms_tui.screens.widgets.scan_input import GS, ScanInput
+
+
+class ScanApp(App[None]):
+    """One ScanInput; records every Scanned message; has a printable app binding a scan must not fire."""
+
+    BINDINGS = [Binding("x", "fired", "would steal an x from a scan")]
+
+    def __init__(self, **scan_options: Any) -> None:
+        super().__init__()
+        self.scan_options = scan_options
+        self.scans: list[tuple[str, str]] = []
+        self.fired = 0
+
+    def compose(self) -> ComposeResult:
+        yield ScanInput(**self.scan_options)
+
+    def on_scan_input_scanned(self, message: ScanInput.Scanned) -> None:
+        self.scans.append((message.value, message.raw))
+
+    def action_fired(self) -> None:
+        self.fired += 1
+
+
+def keys_for(text: str) -> list[events.Key]:
+    """The key events a wedge scanner types for ``text`` (GS arrives as ctrl+right_square_bracket)."""
+    return [events.Key("ctrl+right_square_bracket", GS) if c == GS else events.Key(_character_to_key(c), c)
+            for c in text]
+
+
+def burst(app: App[Any], keys: list[events.Key]) -> None:
+    for key in keys:
+        app.post_message(key)
+
+
+async def settle(pilot: Any, app: ScanApp, want: int) -> None:
+    for _ in range(200):
+        await pilot.pause()
+        if len(app.scans) >= want:
+            break
+
+
+@async_test
+async def test_a_burst_of_100_gs1_scans_arrives_whole_and_in_order() -> None:
+    terminators = ["enter", "ctrl+j", "ctrl+m", "tab"]
+    expected = [f"0104006381333931" f"10LOT-{i:03d}x{GS}17{(i % 28) + 1:02d}1231{GS}21SN{i}" for i in range(100)]
+    keys: list[events.Key] = []
+    for i, code in enumerate(expected):
+        keys += keys_for(code)
+        keys.append(events.Key(terminators[i % 4], None))
+    app = ScanApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        burst(app, keys)
+        await settle(pilot, app, 100)
+    assert [value for value, _raw in app.scans] == expected
+    assert app.fired == 0  # the printable binding never took an "x" out of a scan
+
+
+@async_test
+async def test_backspace_and_escape_edit_the_buffer_in_a_burst() -> None:
+    app = ScanApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        burst(app, [*keys_for("A-0X"), events.Key("backspace", None), *keys_for("1"), events.Key("enter", None),
+                    *keys_for("junk"), events.Key("escape", None), *keys_for("P1"), events.Key("enter", None)])
+        await settle(pilot, app, 2)
+    assert app.scans == [("A-01", "A-01"), ("P1", "P1")]
+
+
+@async_test
+async def test_a_paste_of_three_lines_is_three_scans() -> None:
+    app = ScanApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        app.post_message(events.Paste("P1\r\n04006381333931\nA-02\n"))
+        await settle(pilot, app, 3)
+    assert [v for v, _ in app.scans] == ["P1", "04006381333931", "A-02"]
+
+
+@async_test
+async def test_prefix_suffix_framing_and_gs_substitutes() -> None:
+    app = ScanApp(prefix="~S", suffix="~E", gs_substitutes=("<GS>",))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        burst(app, keys_for("stray~S0104006381333931<GS>10L1~E~SA-01~E"))
+        await settle(pilot, app, 2)
+    assert app.scans == [(f"0104006381333931{GS}10L1", "~S0104006381333931<GS>10L1~E"), ("A-01", "~SA-01~E")]
+
+
+@async_test
+async def test_empty_terminators_post_nothing_and_the_buffer_renders() -> None:
+    app = ScanApp(placeholder="scan here")
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        burst(app, [events.Key("enter", None), events.Key("tab", None), *keys_for(f"AB{GS}C")])
+        await pilot.pause()
+        field = app.query_one(ScanInput)
+        assert field.has_focus
+        assert field.buffer == f"AB{GS}C"
+        assert str(field.render()).startswith("AB␝C")
+    assert app.scans == []
