@@ -209,3 +209,21 @@ def test_unreachable_database_is_one_line_without_traceback() -> None:
     assert p.returncode == 1
     assert p.stderr.startswith("wsms: cannot reach the database") and "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_receipts_import_list_show_close(db_url: str, tmp_path: Path) -> None:
+    database = Database.open(db_url)
+    seed_basic(database)
+    database.dispose()
+    f = tmp_path / "r.csv"
+    f.write_text("reference,supplier,expected_date,sku,qty,lot,expiry\nPO-7,Acme,2026-12-01,P1,4,,\n",
+                 encoding="utf-8")
+    r = wsms(db_url, "import", "receipts", str(f))
+    assert r.exit_code == 0 and "1 created" in r.stdout, r.output
+    assert json.loads(wsms(db_url, "receipts", "list", "-f", "json").stdout)[0]["reference"] == "PO-7"
+    lines = json.loads(wsms(db_url, "receipts", "show", "PO-7", "-f", "json").stdout)
+    assert [(ln["sku"], ln["expected_qty"], ln["received_qty"]) for ln in lines] == [("P1", "4", "0")]
+    diffs = json.loads(wsms(db_url, "receipts", "close", "PO-7", "-f", "json").stdout)
+    assert diffs == [{"line_no": 1, "sku": "P1", "expected_qty": "4", "received_qty": "0", "difference": "-4"}]
+    r = wsms(db_url, "receipts", "close", "PO-7")
+    assert r.exit_code == 1 and "closed already" in r.stderr

@@ -39,11 +39,13 @@ user_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 import_app = typer.Typer(help="Import products, locations … from CSV or JSON files.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The stock ledger: list entries, or verify quants against it.")
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+receipts_app = typer.Typer(help="Expected deliveries (receipts).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(audit_app, name="audit")
+app.add_typer(receipts_app, name="receipts")
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json")]
 
@@ -279,7 +281,10 @@ def _run_import(ctx: typer.Context, kind: str, file: Path, skip_bad_rows: bool, 
 
         database = open_db(c)
         actor = cli_actor(c, database)
-        fn = catalog.import_products if kind == "products" else catalog.import_locations
+        from wsms_tui import receiving
+
+        fn = {"products": catalog.import_products, "locations": catalog.import_locations,
+              "receipts": receiving.import_receipts}[kind]
         with _progress() as progress:
             report = fn(database, actor, file, skip_bad_rows=skip_bad_rows, reject_path=reject_file,
                         progress=progress)
@@ -310,6 +315,74 @@ def import_locations_cmd(ctx: typer.Context, file: FileArg, skip_bad_rows: SkipO
                          reject_file: RejectOpt = None) -> None:
     """Import locations: warehouse,code,usage,aisle,bay,level,x,y[,name,zone,barcode,capacity,allow_negative]."""
     _run_import(ctx, "locations", file, skip_bad_rows, reject_file)
+
+
+@import_app.command("receipts")
+def import_receipts_cmd(ctx: typer.Context, file: FileArg, skip_bad_rows: SkipOpt = False,
+                        reject_file: RejectOpt = None) -> None:
+    """Import expected deliveries: reference,supplier,expected_date,sku,qty,lot,expiry (sku or GTIN; one row
+    per line; optional warehouse, blind, tolerance_pct). JSON: receipts with a "lines" array."""
+    _run_import(ctx, "receipts", file, skip_bad_rows, reject_file)
+
+
+@receipts_app.command("list")
+def receipts_list(ctx: typer.Context,
+                  status: Annotated[str, typer.Option(help="active (open or receiving), open, receiving, closed, "
+                                                           "cancelled")] = "active",
+                  fmt: FormatOpt = Format.table) -> None:
+    """List receipts."""
+    c = _ctx(ctx)
+
+    def go() -> None:
+        from wsms_tui import receiving
+
+        database = open_db(c)
+        rows = [dataclasses.asdict(r) for r in receiving.list_receipts(database, cli_actor(c, database),
+                                                                       status=status)]
+        emit(rows, [("reference", _("Receipt")), ("supplier", _("Supplier")), ("warehouse", _("Wh")),
+                    ("expected_date", _("Expected")), ("status", _("Status")), ("lines", _("Lines")),
+                    ("expected_qty", _("Exp qty")), ("received_qty", _("Received"))], fmt, title=_("Receipts"),
+             numeric=frozenset({"lines", "expected_qty", "received_qty"}))
+
+    guarded(go)
+
+
+@receipts_app.command("show")
+def receipts_show(ctx: typer.Context, reference: str, fmt: FormatOpt = Format.table) -> None:
+    """Show a receipt's lines: expected and received."""
+    c = _ctx(ctx)
+
+    def go() -> None:
+        from wsms_tui import receiving
+
+        database = open_db(c)
+        view = receiving.receipt_detail(database, cli_actor(c, database), reference)
+        s = view.summary
+        emit([dataclasses.asdict(ln) for ln in view.lines],
+             [("line_no", "#"), ("sku", "SKU"), ("name", _("Name")), ("expected_qty", _("Expected")),
+              ("received_qty", _("Received")), ("lot_no", _("Lot")), ("expiry", _("Expiry"))], fmt,
+             title=f"{s.reference} · {s.supplier} · {s.warehouse} · {s.status}",
+             numeric=frozenset({"line_no", "expected_qty", "received_qty"}))
+
+    guarded(go)
+
+
+@receipts_app.command("close")
+def receipts_close(ctx: typer.Context, reference: str, fmt: FormatOpt = Format.table) -> None:
+    """Close a receipt and print its discrepancy list (lines received short or over)."""
+    c = _ctx(ctx)
+
+    def go() -> None:
+        from wsms_tui import receiving
+
+        database = open_db(c)
+        diffs = receiving.close_receipt(database, cli_actor(c, database), reference)
+        emit([dataclasses.asdict(d) | {"difference": d.difference} for d in diffs],
+             [("line_no", "#"), ("sku", "SKU"), ("expected_qty", _("Expected")), ("received_qty", _("Received")),
+              ("difference", _("Difference"))], fmt, title=_("{r} closed: discrepancies").format(r=reference),
+             numeric=frozenset({"line_no", "expected_qty", "received_qty", "difference"}))
+
+    guarded(go)
 
 
 # ------------------------------------------------------------------ stock & ledger
