@@ -4,7 +4,7 @@
 (services never import this module). The app is deterministic for snapshots: the theme comes
 from ``Settings.theme`` (``TEXTUAL_THEME`` is ignored), no clock is shown, and no cursor blinks.
 
-Screens: LoginScreen (the default mode's screen) -> on ``LoggedIn`` one mode per desk is added
+Screens: LoginScreen (pushed on the default mode) -> on ``LoggedIn`` one mode per desk is added
 (``menu``, ``stock``, and a placeholder for each desk not built yet) and the app switches to the
 desk menu or to the ``desk`` given. Function keys are app bindings with stable ids
 (``wsms_tui.keys``), remapped from ``Settings.keys`` with ``App.set_keymap``. A scan on a desk
@@ -124,11 +124,10 @@ class WsmsApp(App[None]):
 
     # -- start -------------------------------------------------------------------------------
 
-    def get_default_screen(self) -> Screen[Any]:
-        return LoginScreen(self.db, self.settings, self.status_info(None), self.demo)
-
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
+        # pushed, not returned by get_default_screen: Textual loads a screen's CSS_PATH on push only
+        self.push_screen(LoginScreen(self.db, self.settings, self.status_info(None), self.demo))
 
     def status_info(self, actor: Actor | None) -> StatusInfo:
         scanner = _("keyboard")
