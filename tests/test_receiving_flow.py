@@ -1,0 +1,153 @@
+"""The receiving scan flow driven scan by scan, as the desk drives it (no screen), on both backends."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from itertools import count
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from tests.helpers import make_actor, seed_basic
+from wsms_tui import receiving, stock
+from wsms_tui.database import Database
+from wsms_tui.db.models import AuditEvent, Product, ProductBarcode
+from wsms_tui.receiving_flow import ReceivingFlow, parse_expiry
+from wsms_tui.security import Actor
+
+CSV = ("reference,supplier,expected_date,sku,qty,lot,expiry\n"
+       "PO-1,Acme,2026-11-30,P1,30,,\n"
+       "PO-1,Acme,2026-11-30,LOT1,5,,\n"
+       "PO-1,Acme,2026-11-30,SER1,2,,\n")
+GTIN_P1 = "4006381333931"
+GS = "\x1d"
+
+
+def setup(db: Database, admin: Actor, tmp_path: Path) -> tuple[ReceivingFlow, Actor]:
+    seed_basic(db)
+
+    def more(s):  # type: ignore[no-untyped-def]
+        lot1 = s.execute(select(Product.id).where(Product.sku == "LOT1")).scalar_one()
+        p1 = s.execute(select(Product.id).where(Product.sku == "P1")).scalar_one()
+        s.execute(insert(ProductBarcode).values(product_id=lot1, code="09506000134352", kind="gtin",
+                                                pack_qty=Decimal(1)))
+        s.execute(insert(ProductBarcode).values(product_id=p1, code="14006381333938", kind="case",
+                                                pack_qty=Decimal(12)))
+
+    db.write(more)
+    f = tmp_path / "r.csv"
+    f.write_text(CSV, encoding="utf-8")
+    receiving.import_receipts(db, admin, f)
+    clerk = make_actor(db, "clerk")
+    ids = count(1)
+    return ReceivingFlow(db, clerk, new_op_id=lambda: f"op-{next(ids)}"), clerk
+
+
+def on_hand(db: Database, admin: Actor, sku: str) -> dict[tuple[str, str | None], Decimal]:
+    return {(r.location, r.lot): r.on_hand for r in stock.stock_page(db, admin, stock.StockFilter(sku=sku))}
+
+
+def test_two_scans_receive_one_unit(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    assert flow.feed("PO-1").step == "product"
+    v = flow.feed(GTIN_P1)
+    assert v.step == "location" and v.draft and v.draft.qty == 1 and v.draft.suggestion
+    v = flow.feed("A-02")
+    assert v.step == "product" and v.level == "ok" and "line 1: 1/30" in v.message
+    assert on_hand(db, admin, "P1") == {("A-02", None): 1}
+
+
+def test_case_barcode_and_typed_quantity(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    flow.feed("PO-1")
+    v = flow.feed("14006381333938")  # case of 12
+    assert v.draft and v.draft.qty == 12
+    v = flow.feed("3")  # a number at the location step changes the quantity
+    assert v.step == "location" and v.draft and v.draft.qty == 3
+    flow.feed("A-01")
+    assert on_hand(db, admin, "P1") == {("A-01", None): 3}
+
+
+def test_gs1_scan_fills_lot_expiry_and_count(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    flow.feed("PO-1")
+    v = flow.feed("0109506000134352172703011" + f"0LOT-A{GS}304")
+    assert v.step == "location", v
+    assert v.draft and (v.draft.lot, str(v.draft.expiry), v.draft.qty) == ("LOT-A", "2027-03-01", 4)
+    flow.feed("A-01")
+    rows = stock.stock_page(db, admin, stock.StockFilter(sku="LOT1"))
+    assert [(r.lot, str(r.expiry), r.on_hand) for r in rows] == [("LOT-A", "2027-03-01", 4)]
+
+
+def test_tracked_product_asks_lot_then_expiry_and_serials(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    flow.feed("PO-1")
+    assert flow.feed("LOT1").step == "lot"
+    assert flow.feed("L-77").step == "expiry"
+    v = flow.feed("not a date")
+    assert v.step == "expiry" and v.level == "error" and v.bell
+    assert flow.feed("20270115").step == "location"
+    flow.feed("A-01")
+    assert flow.feed("SER1").step == "lot"
+    assert flow.feed("SN-1").step == "location"
+    assert flow.view.draft and flow.view.draft.qty == 1
+    flow.feed("A-01")
+    flow.feed("SER1")
+    flow.feed("SN-1")
+    v = flow.feed("A-02")
+    assert v.level == "error" and "already in stock" in v.message
+    assert on_hand(db, admin, "SER1") == {("A-01", "SN-1"): 1}
+
+
+def test_bad_scans_ring_say_why_and_are_audited(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, clerk = setup(db, admin, tmp_path)
+    v = flow.feed("PO-404")
+    assert v.level == "error" and v.bell and "no receipt PO-404" in v.message
+    flow.feed("PO-1")
+    v = flow.feed("4006381333932")  # wrong check digit
+    assert v.level == "error" and v.step == "product"
+    v = flow.feed("\x00\x01garbage" * 500)
+    assert v.level == "error" and v.step == "product"
+    events = db.read(lambda s: s.execute(select(AuditEvent.actor, AuditEvent.payload)
+                                         .where(AuditEvent.action == "scan.rejected")).all())
+    assert len(events) == 3 and all(a == clerk.name for a, _p in events)
+    assert stock.verify_ledger(db, admin).ok
+
+
+def test_over_receipt_needs_supervisor_pin(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    make_actor(db, "supervisor", name="boss", pin="9999")
+    flow.feed("PO-1")
+    flow.feed(GTIN_P1)
+    flow.feed("31")
+    v = flow.feed("A-01")
+    assert v.step == "supervisor_user" and v.bell
+    v = flow.feed("boss")
+    assert v.step == "supervisor_pin" and v.secret
+    v = flow.feed("0000")
+    assert v.step == "supervisor_user" and v.level == "error"
+    flow.feed("boss")
+    v = flow.feed("9999")
+    assert v.step == "product" and v.level == "ok" and "31/30" in v.message
+    assert on_hand(db, admin, "P1") == {("A-01", None): 31}
+
+
+def test_undo_and_done(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    flow.feed("PO-1")
+    flow.feed(GTIN_P1)
+    flow.feed("A-01")
+    v = flow.feed("u")
+    assert v.level == "ok" and "undone" in v.message
+    assert on_hand(db, admin, "P1") == {}
+    flow.feed(GTIN_P1)
+    flow.feed("A-01")
+    v = flow.feed("%CMD:DONE")
+    assert v.step == "closed" and [(d.sku, d.difference) for d in v.discrepancies] == [
+        ("P1", -29), ("LOT1", -5), ("SER1", -2)]
+
+
+def test_parse_expiry() -> None:
+    assert str(parse_expiry("2027-03-01")) == "2027-03-01"
+    assert str(parse_expiry("270301")) == "2027-03-01"
+    assert parse_expiry("2027-02-30") is None and parse_expiry("x") is None
