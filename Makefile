@@ -10,7 +10,7 @@ RUN_STAMP  := $(VENV)/.stamp-run
 TEST_STAMP := $(VENV)/.stamp-test
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-large test bench bench-quick lint run clean
+.PHONY: demo demo-large test bench bench-quick lint run clean system-deps
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "wsms needs Python 3.11 or newer (python3.11+ on PATH)"; exit 1; }
@@ -36,8 +36,21 @@ demo-large: $(RUN_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/wsms run
 
+## system-deps: Debian packages the tests drive for real (sshd and tmux for the over-SSH desk)
+system-deps:
+	@missing=""; \
+	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	command -v ssh >/dev/null 2>&1 || missing="$$missing openssh-client"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "the over-SSH tests need:$$missing (not root: install them by hand, or those tests skip)"; fi; \
+	fi
+
 ## test: install the test extras and run the whole suite (SQLite and PostgreSQL)
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## bench: the benchmarks, each printed next to a raw-driver baseline
