@@ -1,4 +1,10 @@
-"""The login screen: user name and PIN; on a demo database, the demo users and their PINs."""
+"""The login screen: user name and PIN; on a demo database, the demo users and their PINs.
+
+Both fields are ScanInputs (the PIN masked), and the screen, not the focus, decides what a
+finished entry is: the first entry is the user, the next the PIN. So ``clerk1⏎1234⏎`` typed or
+sent in one burst (a badge scanner, a password manager, a fast typist over SSH) logs in even
+when the keys arrive before the focus moved (Textual's stock ``Input`` would glue them together).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Label, Static
 
 from wsms_tui.config import Settings
 from wsms_tui.database import Database
-from wsms_tui.errors import LoginFailed, WsmsError
+from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.screens.messages import LoggedIn
+from wsms_tui.screens.widgets.scan_input import ScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar, StatusInfo
 from wsms_tui.users import DemoLogin, authenticate
 
@@ -31,28 +38,25 @@ class LoginScreen(Screen[None]):
         self.settings = settings
         self.status = status
         self.demo_logins = demo_logins or []
+        self.user_name: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(_("wsms · log in"), id="login-title")
         with Vertical(id="login-form"):
             with Horizontal(classes="login-row"):
                 yield Label(_("User"))
-                yield Input(id="login-user", max_length=64, compact=True)
+                yield ScanInput(id="login-user", placeholder=_("your user name, then Enter"))
             with Horizontal(classes="login-row"):
                 yield Label(_("PIN"))
-                yield Input(id="login-pin", password=True, max_length=32, compact=True)
+                yield ScanInput(id="login-pin", mask="•")
             yield Static("", id="login-error")
         if self.demo_logins:
+            yield Static(_("Demo database: log in as"), id="login-demo-title")
             yield Static(self._demo_table(), id="login-demo")
         yield StatusBar(self.status)
 
-    def on_mount(self) -> None:
-        for field in self.query(Input):
-            field.cursor_blink = False  # no blinking over SSH, and still snapshots
-
     def _demo_table(self) -> Table:
-        table = Table(title=_("Demo database: log in as"), title_justify="left", box=None,
-                      padding=(0, 2, 0, 0), header_style="bold")
+        table = Table(box=None, padding=(0, 2, 0, 0), header_style="bold")
         table.add_column(_("user"))
         table.add_column(_("role"))
         table.add_column(_("PIN"))
@@ -60,33 +64,32 @@ class LoginScreen(Screen[None]):
             table.add_row(d.name, d.role, d.pin)
         return table
 
-    @on(Input.Submitted, "#login-user")
-    def user_entered(self) -> None:
-        self.query_one("#login-pin", Input).focus()
+    @on(ScanInput.Scanned)
+    def entered(self, message: ScanInput.Scanned) -> None:
+        """First entry: the user name; next: the PIN (whichever field the keys landed in)."""
+        message.stop()
+        if self.user_name is None:
+            self.user_name = message.value.strip()
+            self.query_one("#login-user", ScanInput).buffer = self.user_name
+            self.query_one("#login-pin", ScanInput).focus()
+        else:
+            self.try_login(message.value)
 
-    @on(Input.Submitted, "#login-pin")
-    def pin_entered(self) -> None:
-        self.try_login()
-
-    def try_login(self) -> None:
-        user = self.query_one("#login-user", Input)
-        pin = self.query_one("#login-pin", Input)
-        if not user.value.strip():
+    def try_login(self, pin: str) -> None:
+        user_field = self.query_one("#login-user", ScanInput)
+        name, self.user_name = self.user_name or "", None
+        user_field.clear()
+        self.query_one("#login-pin", ScanInput).clear()
+        user_field.focus()
+        if not name:
             self.show_error(_("type your user name"))
-            user.focus()
             return
         try:
-            actor = authenticate(self.db, user.value, pin.value, self.settings.terminal)
-        except LoginFailed as exc:
-            self.show_error(str(exc))
-            pin.value = ""
-            pin.focus()
-            return
-        except WsmsError as exc:
+            actor = authenticate(self.db, name, pin, self.settings.terminal)
+        except WsmsError as exc:  # LoginFailed and any other refusal: say it, stay here
             self.show_error(str(exc))
             return
         self.show_error("")
-        pin.value = ""
         self.post_message(LoggedIn(actor))
 
     def show_error(self, message: str) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual import events
+from textual.keys import _character_to_key
+from textual.widgets import DataTable, Static
 
 from tests.tui_helpers import async_test, login, seed_stock, table_rows, tui_settings
 from wsms_tui import ledger
@@ -34,9 +36,27 @@ async def test_wrong_pin_shows_the_message_and_stays(db: Database) -> None:
         assert isinstance(app.screen, LoginScreen)
         assert "wrong PIN" in static_text(app.screen, "#login-error")
         assert app.actor is None
-        assert app.screen.query_one("#login-pin", Input).value == ""
+        assert app.screen.query_one("#login-pin", ScanInput).buffer == ""
+        assert app.focused is app.screen.query_one("#login-user", ScanInput)
         await pilot.press("f2")  # desks are closed before login
         assert isinstance(app.screen, LoginScreen)
+
+
+@async_test
+async def test_login_typed_in_one_burst_logs_in(db: Database) -> None:
+    """User, Enter, PIN, Enter arriving before the focus moves (a badge scan, a fast typist over SSH)."""
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for c in "clerk1\t1234\r":
+            app.post_message(events.Key({"\t": "tab", "\r": "enter"}.get(c) or _character_to_key(c), c))
+        for _ in range(50):
+            await pilot.pause()
+            if isinstance(app.screen, MenuScreen):
+                break
+        assert isinstance(app.screen, MenuScreen)
+        assert app.actor is not None and app.actor.name == "clerk1"
 
 
 @async_test
@@ -195,3 +215,18 @@ async def test_help_lists_the_default_keys(db: Database) -> None:
 def test_status_bar_database_label_has_no_password() -> None:
     assert short_db_label("postgresql+psycopg://bob:s3cret@db.example:5432/wsms") == "postgresql://db.example:5432/wsms"
     assert short_db_label("sqlite:////var/lib/wsms/demo.db") == "sqlite:demo.db"
+
+
+@async_test
+async def test_command_palette_lists_and_opens_desks(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"desk: stock")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StockScreen)

@@ -156,7 +156,7 @@ class WsmsApp(App[None]):
         rows = [(key_label(self.keys_for(spec)), spec.description) for spec in keys()]
         rows += [
             (key_label(self.COMMAND_PALETTE_BINDING), _("Command palette: desks and commands")),
-            (_("Enter/Tab"), _("end a typed code (scanners send it themselves)")),
+            (_("Enter/Tab"), _("end a typed code")),
             (_("Esc"), _("clear the scan field")),
             (_("↑ ↓ PgUp PgDn"), _("move in a table")),
         ]

@@ -11,7 +11,8 @@ order, so a burst of 100 scans yields 100 ``Scanned`` messages, whole and in ord
   and the prefix is not part of the value (text typed by hand without the prefix is still accepted);
 * configured GS substitutes (e.g. ``<GS>``) in a scan become ``\\x1d`` in the value;
 * Backspace deletes the last character, Escape clears the buffer (and bubbles when it is empty);
-* a paste is one scan per line.
+* a paste is one scan per line;
+* ``mask`` (e.g. ``•``) hides what was typed, for PINs.
 
 Other keys (function keys, arrows, ``ctrl+q`` …) bubble to the screen and the app bindings.
 """
@@ -64,10 +65,11 @@ class ScanInput(Widget, can_focus=True):
             return self.scan_input
 
     def __init__(self, *, placeholder: str = "", prefix: str = "", suffix: str = "",
-                 gs_substitutes: Iterable[str] = (), name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+                 gs_substitutes: Iterable[str] = (), mask: str | None = None, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.placeholder = placeholder
+        self.mask = mask  # e.g. "•" for a PIN: shown instead of each character
         self.prefix = prefix
         self.suffix = suffix
         self.gs_substitutes = tuple(s for s in gs_substitutes if s)
@@ -135,7 +137,7 @@ class ScanInput(Widget, can_focus=True):
 
     def render(self) -> Text:
         width = max(self.size.width - 1, 1)
-        shown = self.buffer.replace(GS, "␝")
+        shown = self.mask * len(self.buffer) if self.mask else self.buffer.replace(GS, "␝")
         if not shown and self.placeholder and not self.has_focus:
             return Text(self.placeholder[: width + 1], style="dim")
         text = Text(shown[-width:] if len(shown) > width else shown)

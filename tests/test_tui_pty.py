@@ -1,0 +1,91 @@
+"""One scanner burst through a real pseudo-terminal: bytes -> Textual's input parser -> ScanInput.
+
+Pilot posts key events directly; this test writes raw bytes (GS as 0x1D, CR terminators) into a pty
+that a real Textual app reads, the way a keyboard-wedge scanner's keys reach wsms over SSH.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import subprocess
+import sys
+import termios
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+GS = "\x1d"
+
+APP = textwrap.dedent('''
+    import sys
+    from pathlib import Path
+    from textual.app import App, ComposeResult
+    from wsms_tui.screens.widgets.scan_input import ScanInput
+
+    OUT = Path(sys.argv[1])
+    WANT = int(sys.argv[2])
+
+    class ScanApp(App[None]):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scans: list[str] = []
+
+        def compose(self) -> ComposeResult:
+            yield ScanInput()
+
+        def on_mount(self) -> None:
+            OUT.with_suffix(".ready").write_text("ready")
+
+        def on_scan_input_scanned(self, message: ScanInput.Scanned) -> None:
+            self.scans.append(message.value.replace("\\x1d", "<GS>"))
+            if len(self.scans) >= WANT:
+                OUT.write_text("\\n".join(self.scans) + "\\n")
+                self.exit()
+
+    ScanApp().run()
+''')
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
+def test_scanner_burst_through_a_real_pty(tmp_path: Path) -> None:
+    script = tmp_path / "scan_app.py"
+    script.write_text(APP)
+    out = tmp_path / "scans.txt"
+    codes = [f"0104006381333931{GS}10LOT{i:02d}{GS}17301231" for i in range(30)]
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
+    proc = subprocess.Popen([sys.executable, str(script), str(out), str(len(codes))], stdin=slave, stdout=slave,
+                            stderr=slave, env=env, start_new_session=True, cwd=Path(__file__).parent.parent)
+    os.close(slave)
+    try:
+        deadline = time.monotonic() + 30
+        while not out.with_suffix(".ready").exists() and time.monotonic() < deadline:
+            _drain(master)
+        time.sleep(0.3)
+        os.write(master, "".join(c + "\r" for c in codes).encode())  # one burst, as a wedge types it
+        while proc.poll() is None and time.monotonic() < deadline:
+            _drain(master)
+        assert proc.poll() is not None, "the app did not receive every scan in time"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        os.close(master)
+    assert out.read_text().splitlines() == [c.replace(GS, "<GS>") for c in codes]
+
+
+def _drain(fd: int) -> None:
+    """Read and discard the app's screen output so it never blocks on a full pty buffer."""
+    import select
+
+    ready, _, _ = select.select([fd], [], [], 0.05)
+    if ready:
+        try:
+            os.read(fd, 65536)
+        except OSError:
+            time.sleep(0.05)
