@@ -230,3 +230,10 @@ async def test_command_palette_lists_and_opens_desks(db: Database) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, StockScreen)
+
+
+def test_theme_comes_from_settings_not_the_environment(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEXTUAL_THEME", "nord")
+    assert WsmsApp(db, tui_settings()).theme == "textual-dark"
+    assert WsmsApp(db, tui_settings(theme="gruvbox")).theme == "gruvbox"
+    assert WsmsApp(db, tui_settings(theme="no-such-theme")).theme == "textual-dark"
