@@ -74,6 +74,8 @@ class StockScreen(DeskScreen):
             self.table.add_column(label, key=key)
         if self.code is None:
             self.show(_("All stock"), StockFilter())
+        else:
+            self.lookup(self.code)
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from wsms_tui.config import Settings
 from wsms_tui.database import Database
 from wsms_tui.i18n import _
 from wsms_tui.keys import DESKS, KeySpec, desk_by_name, desk_titles, key_label, keys
-from wsms_tui.screens.base import DeskContext, DeskScreen
+from wsms_tui.screens.base import DeskContext
 from wsms_tui.screens.desk import PlaceholderDeskScreen
 from wsms_tui.screens.help import HelpScreen
 from wsms_tui.screens.login import LoginScreen
@@ -203,12 +203,9 @@ class WsmsApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return
-        help_keys = tuple(k.strip() for k in self.keys_for(keys()[0]).split(","))
+        help_spec = next(spec for spec in keys() if spec.id == "help")
+        help_keys = tuple(k.strip() for k in self.keys_for(help_spec).split(","))
         self.push_screen(HelpScreen(self.key_rows(), close_keys=help_keys))
-
-    @property
-    def desk_screen(self) -> DeskScreen | None:
-        return self.screen if isinstance(self.screen, DeskScreen) else None
 
 
 def run_app(db: Database, settings: Settings, desk: str | None = None) -> None:
