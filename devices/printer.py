@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -190,10 +191,14 @@ class SerialPrinter:
         if self._port is not None:
             return
         try:
-            self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=min(self.timeout, 0.2),
+            self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=min(self.timeout, 0.05),
                                                write_timeout=self.write_timeout)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise PrinterUnavailable(f"cannot open {self.url}: {exc}") from None
+        sock = getattr(self._port, "_socket", None)  # pyserial's socket:// leaves Nagle on: ~HS would wait
+        if sock is not None:                          # ~40 ms for the delayed ACK of the job before it
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def close(self) -> None:
         port, self._port = self._port, None
@@ -253,7 +258,7 @@ class SerialPrinter:
             reply = bytearray()
             deadline = time.monotonic() + self.timeout
             while reply.count(ETX) < 3 and time.monotonic() < deadline:
-                chunk = port.read(max(1, port.in_waiting))  # read timeout ≤ 0.2 s
+                chunk = port.read(max(1, port.in_waiting))  # read timeout ≤ 0.05 s
                 if chunk:
                     reply += chunk
                     if len(reply) > 4096:

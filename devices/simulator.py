@@ -236,6 +236,7 @@ class TcpPrinterServer(threading.Thread):
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(0.1)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # answers go out at once, like a printer
         stream = _Stream(self.sim, conn.sendall)
         try:
             while not self._exit.is_set():

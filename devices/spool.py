@@ -193,9 +193,8 @@ class PrinterWorker(threading.Thread):
             self._need_cancel = False
         status = self.printer.query_status()
         if self.printer.can_report_status and not status.ready:
+            # a silent printer keeps its connection (it may answer next time); a lost one was closed
             self._report("offline" if not status.answered else "not ready", status, job_id=job.id)
-            if not status.answered:
-                self.printer.close()
             return False
         self._report("printing", status, job_id=job.id)
         self._call(self.on_sending, job.id)
@@ -213,7 +212,6 @@ class PrinterWorker(threading.Thread):
             return self._printed(job)
         after = self.printer.query_status()
         if not after.answered:
-            self.printer.close()
             return self._ambiguous(job, f"sent, but not confirmed: {after.detail}")
         if after.partial_format:
             # the printer holds a cut format: cancel it; nothing of this job can print
@@ -228,8 +226,7 @@ class PrinterWorker(threading.Thread):
         return True
 
     def _ambiguous(self, job: PrintJob, reason: str) -> bool:
-        self._need_cancel = True
-        self.printer.close()
+        self._need_cancel = True  # ~JX before the next job: a half format must not prefix it
         if job.serialized or not self.resend_ambiguous:
             self._call(self.on_held, job.id, reason)
             self._report("idle", None, f"job {job.id} held: {reason}")
