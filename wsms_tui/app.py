@@ -43,8 +43,6 @@ from wsms_tui.stock import PAGE
 from wsms_tui.users import DemoLogin
 
 DEFAULT_THEME = "textual-dark"
-#: what scanners commonly send instead of GS when the wedge cannot type 0x1D
-DEFAULT_GS_SUBSTITUTES: tuple[str, ...] = ("<GS>",)
 
 
 def short_db_label(url: str) -> str:
@@ -107,7 +105,7 @@ class WsmsApp(App[None]):
         self.settings = settings
         self.start_desk = None if desk in (None, "") else ("menu" if desk == "menu" else desk_by_name(desk).name)
         self.page_size = page_size
-        self.gs_substitutes = tuple(DEFAULT_GS_SUBSTITUTES if gs_substitutes is None else gs_substitutes)
+        self.gs_substitutes = tuple(settings.scanner.gs_substitutes if gs_substitutes is None else gs_substitutes)
         self.demo = self._demo_logins(demo_logins)
         self.actor: Actor | None = None
         self.ctx: DeskContext | None = None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_path, user_data_path
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 APP_NAME = "wsms"
@@ -45,11 +45,14 @@ def default_terminal() -> str:
     return f"{user}@{socket.gethostname()}"[:64]
 
 
-class ScannerSettings(BaseSettings):
-    """How keyboard-wedge scans are framed (prefix/suffix are reliable over SSH)."""
+class ScannerSettings(BaseModel):
+    """How keyboard-wedge scans are framed (prefix/suffix are reliable over SSH).
+
+    ``gs_substitutes``: what a wedge scanner types instead of GS (0x1D), mapped back to GS."""
 
     prefix: str = ""
     suffix: str = ""
+    gs_substitutes: list[str] = Field(default_factory=lambda: ["<GS>"])
     max_interkey_ms: int = 40
 
 
