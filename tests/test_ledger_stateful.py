@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import select
@@ -38,7 +38,7 @@ from wsms_tui.ledger import MoveResult, ReservationResult
 from wsms_tui.security import Actor
 
 SETTINGS = settings(
-    max_examples=int(os.environ.get("WSMS_STATEFUL_EXAMPLES", "25")),  # raise it for a long soak
+    max_examples=int(os.environ.get("WSMS_STATEFUL_EXAMPLES", "60")),  # raise it for a long soak
     stateful_step_count=30,
     deadline=None,
     database=None,
@@ -49,6 +49,7 @@ PRODUCT_KINDS = ("plain", "lot", "serial")
 BINS = ("B1", "B2", "NEG")  # NEG allows negative stock
 LOTS = {"plain": [None], "lot": ["L1", "L2"], "serial": ["SN1", "SN2", "SN3"]}
 QTYS = [Decimal(1), Decimal(2), Decimal(3), Decimal("0.5"), Decimal("1.25")]
+RECEIVE_QTYS = [*QTYS, Decimal(5), Decimal(10)]
 
 Key = tuple[str, str, str | None]  # product kind, location code, lot
 
@@ -105,6 +106,7 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
             self.pid: dict[str, int] = {}
             self.loc: dict[str, str] = {}
             self.neg: set[str] = set()
+            self.lots: set[tuple[str, str]] = set()  # (product kind, lot) created by accepted posts
             self.accepted: list[Accepted] = []
             self.entries: list[Entry] = []
             self.n = 0
@@ -133,6 +135,10 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
                 k: s.execute(select(Product.id).where(Product.sku == sku)).scalar_one()
                 for k, sku in self.sku.items()})
             self.prefix = prefix
+            # some stock to start from, so that most steps have something to work on
+            self.post_receipt("plain", "B1", None, Decimal(5))
+            self.post_receipt("lot", "B1", "L1", Decimal(5))
+            self.post_receipt("serial", "B1", "SN1", Decimal(1))
 
         def op(self) -> str:
             self.n += 1
@@ -171,11 +177,15 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
             return None
 
         def lot_known(self, prod: str, lot: str | None) -> bool:
-            if lot is None:
-                return True
-            pid = self.pid[prod]
-            return db.read(lambda s: s.execute(select(Lot.id).where(Lot.product_id == pid, Lot.lot_no == lot))
-                           .first() is not None)
+            return lot is None or (prod, lot) in self.lots
+
+        def pick_lot(self, prod: str, lot_i: int) -> str | None:
+            """Mostly a lot that exists (was received), sometimes any, which may not exist yet."""
+            lots = LOTS[prod]
+            known = [lot for lot in lots if self.lot_known(prod, lot)]
+            if known and lot_i < 2:
+                return known[lot_i % len(known)]
+            return lots[lot_i % len(lots)]
 
         def apply_move(self, r: MoveResult, prod: str, src: str, dst: str, lot: str | None, qty: Decimal,
                        *, reverses: Entry | None = None) -> None:
@@ -183,6 +193,8 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
             assert (r.sku, r.qty, r.from_location, r.to_location, r.lot_no) == (self.sku[prod], qty, src, dst, lot)
             self.model.on_hand[(prod, src, lot)] -= qty
             self.model.on_hand[(prod, dst, lot)] += qty
+            if lot is not None:
+                self.lots.add((prod, lot))  # a receipt or a positive adjustment created it
             if reverses is not None:
                 reverses.reversed = True
             self.entries.append(Entry(r.entry_id, prod, src, dst, lot, qty, reverses is not None))
@@ -192,10 +204,12 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
             try:
                 result = call()
             except WsmsError as exc:
+                event(f"refused: {type(exc).__name__}")
                 assert expected is not None, f"refused but the model accepts: {type(exc).__name__}: {exc}"
                 assert isinstance(exc, expected), f"expected {expected.__name__}, got {type(exc).__name__}: {exc}"
                 return None
             assert expected is None, f"accepted but the model expects {expected.__name__}: {result}"
+            event(f"accepted: {type(result).__name__}")
             return result
 
         def do_move(self, prod: str, src: str, dst: str, lot: str | None, qty: Decimal,
@@ -211,7 +225,7 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
                                               lambda o: send(o, qty + 1), r))
 
         # ------------------------------------------------------------------ operations
-        @rule(prod=st.sampled_from(PRODUCT_KINDS), b=st.sampled_from(BINS), qty=st.sampled_from(QTYS),
+        @rule(prod=st.sampled_from(PRODUCT_KINDS), b=st.sampled_from(BINS), qty=st.sampled_from(RECEIVE_QTYS),
               lot_i=st.integers(0, 2), wrong_lot=st.booleans())
         def receive(self, prod: str, b: str, qty: Decimal, lot_i: int, wrong_lot: bool) -> None:
             lots = LOTS[prod]
@@ -220,6 +234,9 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
                 lot = "X1" if lot is None else None
             if prod == "serial" and lot_i != 2:
                 qty = Decimal(1)
+            self.post_receipt(prod, b, lot, qty)
+
+        def post_receipt(self, prod: str, b: str, lot: str | None, qty: Decimal) -> None:
             loc = self.loc[b]
 
             def send(op_id: str, q: Decimal) -> MoveResult:
@@ -230,8 +247,7 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
         @rule(prod=st.sampled_from(PRODUCT_KINDS), a=st.sampled_from(BINS), b=st.sampled_from(BINS),
               qty=st.sampled_from(QTYS), lot_i=st.integers(0, 2))
         def transfer(self, prod: str, a: str, b: str, qty: Decimal, lot_i: int) -> None:
-            lots = LOTS[prod]
-            lot = lots[lot_i % len(lots)]
+            lot = self.pick_lot(prod, lot_i)
             if prod == "serial":
                 qty = Decimal(1)
             src, dst = self.loc[a], self.loc[b]
@@ -245,8 +261,7 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
         @rule(prod=st.sampled_from(PRODUCT_KINDS), b=st.sampled_from(BINS), qty=st.sampled_from(QTYS),
               lot_i=st.integers(0, 2))
         def ship(self, prod: str, b: str, qty: Decimal, lot_i: int) -> None:
-            lots = LOTS[prod]
-            lot = lots[lot_i % len(lots)]
+            lot = self.pick_lot(prod, lot_i)
             if prod == "serial":
                 qty = Decimal(1)
             src = self.loc[b]
@@ -262,8 +277,7 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
                                      Decimal(2)]),
               lot_i=st.integers(0, 2))
         def adjust(self, prod: str, b: str, delta: Decimal, lot_i: int) -> None:
-            lots = LOTS[prod]
-            lot = lots[lot_i % len(lots)]
+            lot = self.pick_lot(prod, lot_i)
             loc = self.loc[b]
             src, dst = (ledger.LOSS, loc) if delta > 0 else (loc, ledger.LOSS)
             qty = abs(delta)
@@ -281,15 +295,23 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
             self.do_move(prod, src, dst, lot, qty, send, expected=expected, unchecked=True)
 
         @rule(prod=st.sampled_from(PRODUCT_KINDS), b=st.sampled_from(BINS), qty=st.sampled_from(QTYS),
-              lot_i=st.integers(0, 2), release=st.booleans())
-        def reserve(self, prod: str, b: str, qty: Decimal, lot_i: int, release: bool) -> None:
-            lots = LOTS[prod]
-            lot = lots[lot_i % len(lots)]
+              lot_i=st.integers(0, 2), release=st.booleans(), fit=st.booleans())
+        def reserve(self, prod: str, b: str, qty: Decimal, lot_i: int, release: bool, fit: bool) -> None:
+            lot = self.pick_lot(prod, lot_i)
             loc = self.loc[b]
-            k = (prod, loc, lot)
             m = self.model
+            if fit:  # half the time aim at a quant that has something to reserve / release
+                amount = m.reserved if release else {k: m.on_hand[k] - m.reserved[k] for k in list(m.on_hand)}
+                targets = sorted((k for k, v in amount.items() if v > 0 and k[0] == prod and self.holds_stock(k[1])),
+                                 key=str)
+                if targets:
+                    _p, loc, lot = targets[lot_i % len(targets)]
+            k = (prod, loc, lot)
+            free = m.on_hand[k] - m.reserved[k]
             if release and m.reserved[k] > 0 and qty > m.reserved[k]:
                 qty = m.reserved[k]  # mostly release what is there, sometimes too much
+            elif not release and fit and free > 0 and qty > free:
+                qty = free  # half the time reserve what is free, else whatever was drawn
             expected: type[WsmsError] | None = None
             if not self.lot_known(prod, lot):
                 expected = WsmsError  # NotFound
@@ -403,6 +425,9 @@ def make_machine(db: Database, actor: Actor) -> type[RuleBasedStateMachine]:
                     assert on_hand <= 1, f"serial {lot_no} held {on_hand} times at {code}"
             for prod, t in total.items():
                 assert t == 0, f"{prod}: on hand sums to {t} over all locations"
+            lots = db.read(lambda s: s.execute(select(Lot.product_id, Lot.lot_no)
+                                               .where(Lot.product_id.in_(list(self.pid.values())))).all())
+            assert {(kinds[p], lot) for p, lot in lots} == self.lots, "lots created by refused operations"
             want_on_hand = {k: v for k, v in self.model.on_hand.items() if v}
             want_reserved = {k: v for k, v in self.model.reserved.items() if v}
             assert have_on_hand == want_on_hand
