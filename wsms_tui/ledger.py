@@ -40,7 +40,7 @@ from wsms_tui.db.models import (
     ReservationEntry,
     Tracking,
 )
-from wsms_tui.db.types import Qty
+from wsms_tui.db.types import Qty, plain
 from wsms_tui.errors import BadInput, InsufficientStock, NotFound, OpIdConflict
 from wsms_tui.i18n import _
 from wsms_tui.security import Actor
@@ -301,10 +301,11 @@ def post_in_session(
         if qf.on_hand < 0 and not src.allow_negative:
             avail = qf.on_hand + qty - qf.reserved
             raise InsufficientStock(_("only {avail} of {sku} available at {loc}, not {qty}").format(
-                avail=max(avail, Decimal(0)), sku=prod.sku, loc=src.code, qty=qty))
+                avail=plain(max(avail, Decimal(0))), sku=prod.sku, loc=src.code, qty=qty))
         if qf.reserved > 0 and qf.reserved > qf.on_hand:
             raise InsufficientStock(_("{res} of {sku} at {loc} are reserved; only {avail} can move").format(
-                res=qf.reserved, sku=prod.sku, loc=src.code, avail=max(qf.on_hand + qty - qf.reserved, 0)))
+                res=qf.reserved, sku=prod.sku, loc=src.code,
+                avail=plain(max(qf.on_hand + qty - qf.reserved, Decimal(0)))))
     if prod.tracking == Tracking.SERIAL and dst.holds_stock:
         in_stock = s.execute(
             select(type_coerce(func.sum(Quant.on_hand), Qty())).join(Location, Location.id == Quant.location_id)
@@ -470,7 +471,7 @@ def _reserve_in_session(s: Session, actor: Actor, *, product: Ref, location: Ref
         avail = q.on_hand - q.reserved
         if qty > avail:
             raise InsufficientStock(_("only {avail} of {sku} free to reserve at {loc}, not {qty}").format(
-                avail=max(avail, Decimal(0)), sku=prod.sku, loc=loc.code, qty=qty))
+                avail=plain(max(avail, Decimal(0))), sku=prod.sku, loc=loc.code, qty=qty))
     elif -qty > q.reserved:
         raise BadInput(_("only {res} of {sku} reserved at {loc}; cannot release {qty}").format(
             res=q.reserved, sku=prod.sku, loc=loc.code, qty=-qty))
