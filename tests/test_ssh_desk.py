@@ -43,8 +43,9 @@ def test_stock_lookup_over_ssh(db_url: str, tmp_path: Path) -> None:
             t.send("clerk1", literal=True)
             t.send("Enter")
             t.send("1234", literal=True)
+            t.wait_for("••••")  # the masked PIN arrived through ssh
             t.send("Enter")
-            t.wait_for("clerk1 (clerk)")
+            t.wait_for("clerk1 (clerk)", timeout=60)
             t.send("4006381333931", literal=True)  # a wedge scan is keystrokes + Enter at the remote keyboard
             t.send("Enter")
             screen = t.wait_for("A-02")
