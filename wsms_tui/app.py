@@ -29,13 +29,14 @@ from wsms_tui import users
 from wsms_tui.config import Settings
 from wsms_tui.database import Database
 from wsms_tui.i18n import _
-from wsms_tui.keys import DESKS, KeySpec, desk_by_name, desk_titles, key_label, keys
+from wsms_tui.keys import DESKS, KeySpec, all_desk_keys, desk_by_name, desk_keys, desk_titles, key_label, keys
 from wsms_tui.screens.base import DeskContext
 from wsms_tui.screens.desk import PlaceholderDeskScreen
 from wsms_tui.screens.help import HelpScreen
 from wsms_tui.screens.login import LoginScreen
 from wsms_tui.screens.menu import MenuScreen
 from wsms_tui.screens.messages import LoggedIn, OpenDesk
+from wsms_tui.screens.receiving import ReceivingScreen
 from wsms_tui.screens.stock import StockScreen
 from wsms_tui.screens.widgets.status_bar import StatusInfo
 from wsms_tui.security import Actor
@@ -147,18 +148,25 @@ class WsmsApp(App[None]):
         return self.keymap.get(spec.id) or spec.key
 
     def key_display(self) -> dict[str, str]:
-        return {spec.id: key_label(self.keys_for(spec)) for spec in keys()}
+        return {spec.id: key_label(self.keys_for(spec)) for spec in (*keys(), *all_desk_keys())}
 
-    def key_rows(self) -> list[tuple[str, str]]:
-        """(keys, what they do) for the help screen, from the active keymap."""
+    def key_rows(self, desk_rows: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+        """(keys, what they do) for the help screen, from the active keymap.
+
+        ``desk_rows`` (a desk screen's ``help_rows()``: its own keys) replace the general rows about
+        the scan field and tables, so the list still fits the help box at 80×24."""
         rows = [(key_label(self.keys_for(spec)), spec.description) for spec in keys()]
-        rows += [
-            (key_label(self.COMMAND_PALETTE_BINDING), _("Command palette: desks and commands")),
+        rows.append((key_label(self.COMMAND_PALETTE_BINDING), _("Command palette: desks and commands")))
+        rows += desk_rows if desk_rows else [
             (_("Enter/Tab"), _("end a typed code")),
             (_("Esc"), _("clear the scan field")),
             (_("↑ ↓ PgUp PgDn"), _("move in a table")),
         ]
         return rows
+
+    def desk_key_rows(self, desk: str) -> list[tuple[str, str]]:
+        """The keys desk ``desk`` binds on its own screen, as remapped here."""
+        return [(key_label(self.keys_for(spec)), spec.description) for spec in desk_keys(desk)]
 
     # -- navigation --------------------------------------------------------------------------
 
@@ -180,6 +188,8 @@ class WsmsApp(App[None]):
             return MenuScreen(self.ctx)
         if name == "stock":
             return StockScreen(self.ctx)
+        if name == "receiving":
+            return ReceivingScreen(self.ctx)
         return PlaceholderDeskScreen(self.ctx, desk_by_name(name))
 
     @on(OpenDesk)
@@ -203,7 +213,9 @@ class WsmsApp(App[None]):
             return
         help_spec = next(spec for spec in keys() if spec.id == "help")
         help_keys = tuple(k.strip() for k in self.keys_for(help_spec).split(","))
-        self.push_screen(HelpScreen(self.key_rows(), close_keys=help_keys))
+        desk_rows = getattr(self.screen, "help_rows", None)
+        self.push_screen(HelpScreen(self.key_rows(desk_rows() if callable(desk_rows) else None),
+                                    close_keys=help_keys))
 
 
 def run_app(db: Database, settings: Settings, desk: str | None = None) -> None:

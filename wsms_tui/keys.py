@@ -4,6 +4,7 @@ The App turns ``KEYS`` into Textual ``Binding``s; the CLI and docs may list them
 Textual. Every key has a stable binding id, so ``[keys]`` in the config file (``Settings.keys``:
 binding id -> comma-separated keys) remaps it through ``App.set_keymap``. Desk keys are function
 keys on purpose: printable keys belong to the scan field (a scan must never trigger a binding).
+``desk_keys(name)`` are the keys a desk binds on its own screen (Ctrl+Z undo on Receiving …).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class KeySpec:
 
 DESKS: tuple[Desk, ...] = (
     Desk("stock", "f2", True),
-    Desk("receiving", "f3", False),
+    Desk("receiving", "f3", True),
     Desk("orders", "f4", False),
     Desk("packing", "f5", False),
     Desk("waves", "f6", False),
@@ -94,6 +95,25 @@ def keys() -> tuple[KeySpec, ...]:
         KeySpec("menu", "f10", "desk('menu')", _("Desk menu")),
         KeySpec("quit", "ctrl+q", "quit", _("Quit")),
     )
+
+
+def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
+    """The keys one desk binds on its own screen (F1 lists them there); their ids remap like the app's.
+
+    The action is the screen's (``action_undo`` …). Never printable keys: those belong to the scan field
+    (``u`` for undo is a scan the receiving flow understands)."""
+    if desk == "receiving":
+        return (
+            KeySpec("receiving.undo", "ctrl+z", "undo", _("undo the last line (or scan u)")),
+            KeySpec("receiving.close", "ctrl+d", "close_receipt", _("close the receipt (press twice)")),
+            KeySpec("receiving.cancel", "escape", "cancel_line", _("cancel the line being scanned")),
+        )
+    return ()
+
+
+def all_desk_keys() -> tuple[KeySpec, ...]:
+    """Every desk's own keys, for the keymap display."""
+    return tuple(spec for desk in DESKS for spec in desk_keys(desk.name))
 
 
 def desk_by_name(name: str) -> Desk:

@@ -1,0 +1,373 @@
+"""The Receiving desk (F3): a screen over ``wsms_tui.receiving_flow.ReceivingFlow``.
+
+Every scan goes to ``flow.feed(value, raw)`` and the returned ``FlowView`` is rendered: the prompt
+(the current step), the message (red with the terminal bell when refused, green when posted), and
+the body — the active receipts (no receipt open: pick one with ↑ ↓ and Enter on an empty scan
+field, or scan/type its reference), the open receipt's lines with the line being scanned and its
+putaway suggestion, or the discrepancy list after close. A supervisor PIN (``view.secret``) is
+masked in the scan field. The screen holds no SQL and no receiving rules: the flow and the
+``receiving`` services decide, the screen renders.
+
+Scans are handled one at a time in arrival order: the scan field posts one ``Scanned`` message per
+scan, and ``handle_scan`` calls the flow synchronously (a few ms), so a burst is processed in order.
+Keys (ids in ``wsms_tui.keys.desk_keys``, remappable): Ctrl+Z undo, Ctrl+D close (press twice),
+Esc on an empty field cancels the line being scanned. ``u`` and the command barcodes
+``%CMD:UNDO`` / ``%CMD:DONE`` / ``%CMD:CANCEL`` are scans like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import ContentSwitcher, DataTable, Label, Static
+
+from wsms_tui import receiving
+from wsms_tui.errors import WsmsError
+from wsms_tui.i18n import _
+from wsms_tui.keys import desk_keys, key_label
+from wsms_tui.receiving_flow import FlowView, LineDraft, ReceivingFlow
+from wsms_tui.screens.base import DeskContext, DeskScreen
+from wsms_tui.screens.widgets.scan_input import ScanInput
+from wsms_tui.screens.widgets.status_bar import StatusBar
+
+HIDDEN = "·"  # an expected quantity hidden from a clerk (blind receipt)
+PIN_MASK = "•"
+CLOSE_COMMAND = "%CMD:DONE"
+CANCEL_COMMAND = "%CMD:CANCEL"
+
+
+def qty_cell(value: Decimal | None) -> Text:
+    """A right-aligned quantity; ``·`` when hidden (blind receiving)."""
+    if value is None:
+        return Text(HIDDEN, justify="right", style="dim")
+    return Text(qty_str(value), justify="right")
+
+
+def qty_str(value: Decimal) -> str:
+    exact = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    return format(exact, ",")
+
+
+def date_str(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def cell(value: str | None) -> Text:
+    """Data as plain text (never parsed as markup: a lot may contain brackets)."""
+    return Text(value or "", no_wrap=True, overflow="ellipsis")
+
+
+class ReceivingScanInput(ScanInput):
+    """The desk's scan field; Enter on an empty field posts ``Confirmed`` (take the highlighted receipt).
+
+    Handled in ``on_key`` like every other key, so it stays in order with the scans of a burst."""
+
+    class Confirmed(Message):
+        """Enter with nothing typed."""
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in ("enter", "ctrl+m") and not self.buffer:
+            event.prevent_default()  # ScanInput.on_key does not run for this key
+            event.stop()
+            self.post_message(self.Confirmed())
+        # any other key: ScanInput.on_key (the base class handler) runs next
+
+
+def _bindings() -> list[BindingType]:
+    keys: list[BindingType] = [Binding(k.key, k.action, k.description, id=k.id, show=False)
+                               for k in desk_keys("receiving")]
+    keys += [
+        Binding("down", "cursor('down')", show=False),
+        Binding("up", "cursor('up')", show=False),
+        Binding("pagedown", "cursor('page_down')", show=False),
+        Binding("pageup", "cursor('page_up')", show=False),
+    ]
+    return keys
+
+
+class ReceivingScreen(DeskScreen):
+    """Receive deliveries by scanning: receipt → product → (lot, expiry) → location."""
+
+    CSS_PATH = "receiving.tcss"
+    BINDINGS = _bindings()
+    desk_name = "receiving"
+
+    LIST_COLUMNS = ("reference", "supplier", "due", "status", "lines", "expected", "received")
+    LINE_COLUMNS = ("line", "sku", "name", "expected", "received", "lot", "expiry")
+    DIFF_COLUMNS = ("line", "sku", "name", "expected", "received", "difference")
+
+    def __init__(self, ctx: DeskContext, flow: ReceivingFlow | None = None) -> None:
+        super().__init__(ctx)
+        self.flow = flow or ReceivingFlow(ctx.db, ctx.actor)
+        self.view: FlowView = self.flow.view
+        self._lines_of: str | None = None  # the receipt whose lines fill the lines table
+        self._close_armed = False
+
+    def desk_title(self) -> str:
+        return _("wsms · Receiving")
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.desk_title(), id="desk-title")
+        with Horizontal(id="scan-row"):
+            yield Label(_("Scan ›"))
+            yield ReceivingScanInput(
+                placeholder=_("scan a receipt, a product or a location"),
+                prefix=self.ctx.settings.scanner.prefix, suffix=self.ctx.settings.scanner.suffix,
+                gs_substitutes=self.ctx.gs_substitutes, id="scan")
+        yield Static("", id="rcv-prompt")
+        yield Static("", id="rcv-message")
+        with ContentSwitcher(initial="rcv-list", id="rcv-body"):
+            with Vertical(id="rcv-list"):
+                yield self._table("rcv-receipts")
+            with Vertical(id="rcv-open"):
+                yield Static("", id="rcv-header")
+                yield self._table("rcv-lines")
+                yield Static("", id="rcv-draft")
+            with Vertical(id="rcv-closed"):
+                yield Static("", id="rcv-closed-title")
+                yield self._table("rcv-diffs")
+        yield StatusBar(self.ctx.status)
+
+    @staticmethod
+    def _table(id: str) -> DataTable[Text]:
+        table: DataTable[Text] = DataTable(id=id, cursor_type="row", zebra_stripes=True)
+        table.can_focus = False  # the scan field keeps the focus; arrows are screen bindings
+        return table
+
+    def on_mount(self) -> None:
+        headers = {
+            "reference": _("Receipt"), "supplier": _("Supplier"), "due": _("Due"), "status": _("Status"),
+            "lines": _("Lines"), "expected": _("Expected"), "received": _("Received"), "line": _("#"),
+            "sku": _("SKU"), "name": _("Name"), "lot": _("Lot"), "expiry": _("Expiry"),
+            "difference": _("Diff."),
+        }
+        right = {"lines", "expected", "received", "line", "difference"}
+        widths = {"supplier": 18, "name": 18, "lot": 12}
+        for table_id, columns in (("rcv-receipts", self.LIST_COLUMNS), ("rcv-lines", self.LINE_COLUMNS),
+                                  ("rcv-diffs", self.DIFF_COLUMNS)):
+            table = self.query_one(f"#{table_id}", DataTable)
+            for key in columns:
+                label = Text(headers[key], justify="right" if key in right else "left")
+                table.add_column(label, key=key, width=widths.get(key))
+        self.query_one("#rcv-draft", Static).border_title = _("Current line")
+        self.render_view(self.view)
+
+    # -- input -------------------------------------------------------------------------------
+
+    @property
+    def scan_input(self) -> ReceivingScanInput:
+        return self.query_one(ReceivingScanInput)
+
+    def handle_scan(self, value: str, raw: str) -> None:
+        """A scan from the scan field (or a serial scanner): one step of the flow."""
+        self._close_armed = False
+        self.run_flow(lambda: self.flow.feed(value, raw))
+
+    @on(ReceivingScanInput.Confirmed)
+    def take_highlighted_receipt(self, message: ReceivingScanInput.Confirmed) -> None:
+        message.stop()
+        if self.view.step not in ("receipt", "closed"):
+            return
+        table = self.query_one("#rcv-receipts", DataTable)
+        if self.query_one(ContentSwitcher).current != "rcv-list" or table.row_count == 0:
+            return
+        reference = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        self.run_flow(lambda: self.flow.open_receipt(reference))
+
+    def run_flow(self, step: Callable[[], FlowView]) -> None:
+        """Run one flow call and render its view; nothing the flow raises may reach the screen."""
+        try:
+            view = step()
+        except WsmsError as exc:
+            view = self._error_view(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a desk shows the failure and keeps running
+            view = self._error_view(_("receiving failed: {e}").format(e=exc))
+        self.render_view(view)
+
+    def _error_view(self, message: str) -> FlowView:
+        return replace(self.flow.view, message=message, level="error", bell=True, secret=False)
+
+    # -- actions (keys) ----------------------------------------------------------------------
+
+    def action_undo(self) -> None:
+        """Undo the clerk's last line on this receipt (like scanning ``u``)."""
+        self._close_armed = False
+        self.run_flow(self.flow.undo)
+
+    def action_close_receipt(self) -> None:
+        """Close the open receipt; the first press asks, the second closes."""
+        if self.flow.receipt is None or self.view.step == "closed":
+            self._close_armed = False
+            self.app.bell()
+            return
+        if not self._close_armed:
+            self._close_armed = True
+            key = self.ctx.key_display.get("receiving.close") or key_label("ctrl+d")
+            self.show_message(_("{key} again closes {r}: what is short goes on the discrepancy list").format(
+                key=key, r=self.flow.receipt), "info")
+            return
+        self._close_armed = False
+        self.run_flow(lambda: self.flow.feed(CLOSE_COMMAND))
+
+    def action_cancel_line(self) -> None:
+        """Drop the line being scanned; after close, go back to the list of receipts."""
+        self._close_armed = False
+        if self.view.step == "closed":
+            self.show_list()
+            return
+        if self.flow.receipt is None:
+            return
+        self.run_flow(lambda: self.flow.feed(CANCEL_COMMAND))
+
+    def help_rows(self) -> list[tuple[str, str]]:
+        """This desk's rows for F1: its own keys (as remapped) and how to pick a receipt."""
+        rows = [(self.ctx.key_display.get(k.id) or key_label(k.key), k.description) for k in desk_keys("receiving")]
+        rows.append((_("↑ ↓ Enter"), _("pick a receipt from the list")))
+        return rows
+
+    def action_cursor(self, where: str) -> None:
+        """Move the visible table's cursor (``down``, ``up``, ``page_down``, ``page_up``)."""
+        table = self.visible_table()
+        actions = {"down": table.action_cursor_down, "up": table.action_cursor_up,
+                   "page_down": table.action_page_down, "page_up": table.action_page_up}
+        actions[where]()
+
+    def visible_table(self) -> DataTable[Text]:
+        current = self.query_one(ContentSwitcher).current
+        table_id = {"rcv-open": "rcv-lines", "rcv-closed": "rcv-diffs"}.get(current or "", "rcv-receipts")
+        return self.query_one(f"#{table_id}", DataTable)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def show_message(self, message: str, level: str) -> None:
+        line = self.query_one("#rcv-message", Static)
+        line.update(Text(message, no_wrap=True, overflow="ellipsis"))
+        line.set_class(level == "error", "error")
+        line.set_class(level == "ok", "ok")
+
+    def render_view(self, view: FlowView) -> None:
+        """Show ``view``: prompt, message (bell when refused), the PIN mask, and the body for its step."""
+        self.view = view
+        self.query_one("#rcv-prompt", Static).update(Text(view.prompt, no_wrap=True, overflow="ellipsis"))
+        self.show_message(view.message, view.level)
+        if view.bell or view.level == "error":
+            self.app.bell()
+        scan = self.scan_input
+        scan.mask = PIN_MASK if view.secret else None
+        scan.refresh()
+        if view.step == "closed":
+            self.show_closed(view)
+        elif view.receipt is None:
+            self.show_list()
+        else:
+            self.show_receipt(view.receipt, view.draft)
+
+    def show_list(self) -> None:
+        """The active receipts (``receiving.list_receipts``)."""
+        switcher = self.query_one(ContentSwitcher)
+        table = self.query_one("#rcv-receipts", DataTable)
+        if switcher.current == "rcv-list" and table.row_count:
+            return  # already shown: a refused scan does not reload it
+        try:
+            receipts = receiving.list_receipts(self.ctx.db, self.ctx.actor)
+        except WsmsError as exc:
+            self.show_message(str(exc), "error")
+            receipts = []
+        table.clear()
+        for r in receipts:
+            table.add_row(cell(r.reference), cell(r.supplier), cell(date_str(r.expected_date)), cell(r.status),
+                          qty_cell(Decimal(r.lines)), qty_cell(r.expected_qty), qty_cell(r.received_qty),
+                          key=r.reference)
+        switcher.current = "rcv-list"
+        self._lines_of = None
+        if not receipts:
+            self.show_message(_("no receipts to receive: import them with `wsms import receipts FILE`"), "info")
+
+    def show_receipt(self, detail: receiving.ReceiptView, draft: LineDraft | None) -> None:
+        s = detail.summary
+        got = qty_str(s.received_qty)
+        amount = (_("received {got}").format(got=got) if s.expected_qty is None
+                  else _("received {got} of {exp}").format(got=got, exp=qty_str(s.expected_qty)))
+        header = " · ".join(p for p in (s.reference, s.supplier, s.warehouse, date_str(s.expected_date), s.status,
+                                        amount, _("blind") if s.blind else "") if p)
+        self.query_one("#rcv-header", Static).update(Text(header, style="bold", no_wrap=True, overflow="ellipsis"))
+        table = self.query_one("#rcv-lines", DataTable)
+        keys = [str(ln.line_no) for ln in detail.lines]
+        if self._lines_of != s.reference or [k.value for k in table.rows] != keys:
+            table.clear()
+            for ln in detail.lines:
+                table.add_row(*self._line_cells(ln), key=str(ln.line_no))
+            self._lines_of = s.reference
+        else:  # the same lines: update in place (keeps the cursor, cheap for a long receipt)
+            for ln in detail.lines:
+                for col, value in zip(self.LINE_COLUMNS, self._line_cells(ln), strict=True):
+                    table.update_cell(str(ln.line_no), col, value)
+        if draft is not None:
+            for i, ln in enumerate(detail.lines):
+                if ln.sku == draft.sku and (not draft.lot or not ln.lot_no or ln.lot_no == draft.lot):
+                    table.move_cursor(row=i)
+                    break
+        self.query_one("#rcv-draft", Static).update(self._draft_text(draft))
+        self.query_one(ContentSwitcher).current = "rcv-open"
+
+    @staticmethod
+    def _line_cells(ln: receiving.ReceiptLineView) -> tuple[Text, ...]:
+        return (qty_cell(Decimal(ln.line_no)), cell(ln.sku), cell(ln.name), qty_cell(ln.expected_qty),
+                qty_cell(ln.received_qty), cell(ln.lot_no), cell(date_str(ln.expiry)))
+
+    @staticmethod
+    def _draft_text(d: LineDraft | None) -> Text:
+        if d is None:
+            return Text(_("no line in progress: scan a product"), style="dim")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{d.sku} ", style="bold")
+        text.append(d.name)
+        text.append("  " + _("qty {q}").format(q=qty_str(d.qty)), style="bold")
+        text.append("\n")
+        if d.tracking == "none":
+            text.append(_("no lot or expiry (not tracked)"), style="dim")
+        else:
+            what = _("serial") if d.tracking == "serial" else _("lot")
+            text.append(f"{what} {d.lot or '?'}  " + _("expiry {e}").format(e=date_str(d.expiry) or "—"))
+        text.append("\n")
+        if d.suggestion:
+            text.append(_("put away → "))
+            text.append(d.suggestion, style="bold")
+            if d.suggestion_reason:
+                text.append(f"  ({d.suggestion_reason})", style="dim")
+        elif d.tracking != "none" and not d.lot:
+            text.append(_("put away: after the lot"), style="dim")
+        else:
+            text.append(_("put away → any bin"))
+        return text
+
+    def show_closed(self, view: FlowView) -> None:
+        """The discrepancy list of the receipt just closed."""
+        names = {ln.line_no: ln.name for ln in view.receipt.lines} if view.receipt else {}
+        ref = view.receipt.summary.reference if view.receipt else ""
+        title = (_("{r} closed: {n} line(s) differ from the expected delivery").format(r=ref, n=len(view.discrepancies))
+                 if view.discrepancies else _("{r} closed: everything received as expected").format(r=ref))
+        self.query_one("#rcv-closed-title", Static).update(Text(title, style="bold", no_wrap=True,
+                                                                overflow="ellipsis"))
+        table = self.query_one("#rcv-diffs", DataTable)
+        table.clear()
+        for d in view.discrepancies:
+            diff = d.difference
+            sign = "+" if diff > 0 else ""
+            table.add_row(qty_cell(Decimal(d.line_no)), cell(d.sku), cell(names.get(d.line_no, "")),
+                          qty_cell(d.expected_qty), qty_cell(d.received_qty),
+                          Text(sign + qty_str(diff), justify="right", style="red" if diff < 0 else "yellow"),
+                          key=str(d.line_no))
+        self.query_one(ContentSwitcher).current = "rcv-closed"
+        self._lines_of = None
