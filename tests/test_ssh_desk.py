@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,9 @@ def test_stock_lookup_over_ssh(db_url: str, tmp_path: Path) -> None:
         t.start(srv.ssh_command())
         try:
             t.wait_for("PIN")
+            time.sleep(1.0)  # let the terminal answer Textual's start-up queries before we type
             t.send("clerk1", literal=True)
+            t.wait_for("clerk1")
             t.send("Enter")
             t.send("1234", literal=True)
             t.wait_for("••••")  # the masked PIN arrived through ssh
