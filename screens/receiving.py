@@ -356,8 +356,9 @@ class ReceivingScreen(DeskScreen):
         """The discrepancy list of the receipt just closed."""
         names = {ln.line_no: ln.name for ln in view.receipt.lines} if view.receipt else {}
         ref = view.receipt.summary.reference if view.receipt else ""
-        title = (_("{r} closed: {n} line(s) differ from the expected delivery").format(r=ref, n=len(view.discrepancies))
-                 if view.discrepancies else _("{r} closed: everything received as expected").format(r=ref))
+        back = self.ctx.key_display.get("receiving.cancel") or key_label("escape")
+        title = (_("Discrepancies of {r} (received − expected); {key}: the receipt list").format(r=ref, key=back)
+                 if view.discrepancies else _("{r}: no discrepancies; {key}: the receipt list").format(r=ref, key=back))
         self.query_one("#rcv-closed-title", Static).update(Text(title, style="bold", no_wrap=True,
                                                                 overflow="ellipsis"))
         table = self.query_one("#rcv-diffs", DataTable)

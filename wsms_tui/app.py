@@ -9,6 +9,10 @@ Screens: LoginScreen (pushed on the default mode) -> on ``LoggedIn`` one mode pe
 desk menu or to the ``desk`` given. Function keys are app bindings with stable ids
 (``wsms_tui.keys``), remapped from ``Settings.keys`` with ``App.set_keymap``. A scan on a desk
 without its own scan flow opens the Stock desk with that code.
+
+An optional serial scanner (``Settings.scanner.url``) is read by a ``SerialScanner`` thread; each scan
+is posted to the App (``WsmsApp.ScannerScan``) and handed, on the UI thread and in arrival order, to
+the desk on screen (``DeskScreen.handle_scan``), exactly like a scan typed into its scan field.
 """
 
 from __future__ import annotations
@@ -23,14 +27,17 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
 from textual.screen import Screen
 
 from wsms_tui import users
 from wsms_tui.config import Settings
 from wsms_tui.database import Database
+from wsms_tui.devices.scan import Scan
+from wsms_tui.devices.serial_scanner import ScannerState, ScannerStatus, SerialScanner
 from wsms_tui.i18n import _
 from wsms_tui.keys import DESKS, KeySpec, all_desk_keys, desk_by_name, desk_keys, desk_titles, key_label, keys
-from wsms_tui.screens.base import DeskContext
+from wsms_tui.screens.base import DeskContext, DeskScreen
 from wsms_tui.screens.desk import PlaceholderDeskScreen
 from wsms_tui.screens.help import HelpScreen
 from wsms_tui.screens.login import LoginScreen
@@ -98,6 +105,20 @@ class WsmsApp(App[None]):
     BINDINGS = [*make_bindings(keys()), Binding("ctrl+c", "help_quit", show=False, system=True)]
     COMMANDS = App.COMMANDS | {DeskCommands}
 
+    class ScannerScan(Message):
+        """A scan from the serial scanner (posted from its reader thread)."""
+
+        def __init__(self, scan: Scan) -> None:
+            super().__init__()
+            self.scan = scan
+
+    class ScannerStatusChanged(Message):
+        """The serial scanner connected, lost its device, or stopped (posted from its reader thread)."""
+
+        def __init__(self, status: ScannerStatus) -> None:
+            super().__init__()
+            self.status = status
+
     def __init__(self, db: Database, settings: Settings, *, desk: str | None = None,
                  demo_logins: list[Any] | None = None, page_size: int = PAGE,
                  gs_substitutes: Iterable[str] | None = None) -> None:
@@ -112,6 +133,7 @@ class WsmsApp(App[None]):
         self.ctx: DeskContext | None = None
         self.keymap: dict[str, str] = {k: v for k, v in settings.keys.items() if v}
         self.theme = settings.theme if settings.theme in self.available_themes else DEFAULT_THEME
+        self.scanner: SerialScanner | None = None  # when settings.scanner.url is set
 
     def _demo_logins(self, given: list[Any] | None) -> list[DemoLogin]:
         if given is None:
@@ -127,11 +149,49 @@ class WsmsApp(App[None]):
         self.set_keymap(self.keymap)
         # pushed, not returned by get_default_screen: Textual loads a screen's CSS_PATH on push only
         self.push_screen(LoginScreen(self.db, self.settings, self.status_info(None), self.demo))
+        self.start_scanner()
+
+    def start_scanner(self) -> None:
+        """Start reading the serial scanner named in the settings, if any."""
+        url = self.settings.scanner.url
+        if not url or self.scanner is not None:
+            return
+        self.scanner = SerialScanner(url, on_scan=lambda scan: self.post_message(self.ScannerScan(scan)),
+                                     on_status=lambda status: self.post_message(self.ScannerStatusChanged(status)))
+        self.scanner.start()
+
+    def on_unmount(self) -> None:
+        scanner, self.scanner = self.scanner, None
+        if scanner is not None:
+            scanner.stop()
+            scanner.join(2)
+
+    @on(ScannerScan)
+    def scanner_scan(self, message: ScannerScan) -> None:
+        """A serial scan goes to the desk on screen, like a scan typed into its scan field."""
+        text = message.scan.text
+        screen = self.screen
+        if isinstance(screen, DeskScreen):
+            screen.handle_scan(text, text)
+            return
+        self.bell()
+        self.notify(_("scan {code} not used: log in, or close this window first").format(code=text[:40]),
+                    severity="warning")
+
+    @on(ScannerStatusChanged)
+    def scanner_status(self, message: ScannerStatusChanged) -> None:
+        state = message.status.state
+        if state == ScannerState.WAITING:
+            self.notify(_("scanner: {status}").format(status=message.status), severity="warning")
+        elif state == ScannerState.CONNECTED and self.scanner is not None and self.scanner.reconnects:
+            self.notify(_("scanner connected again"))
 
     def status_info(self, actor: Actor | None) -> StatusInfo:
         scanner = _("keyboard")
         if self.settings.scanner.prefix or self.settings.scanner.suffix:
             scanner = _("keyboard, framed")
+        if self.settings.scanner.url:
+            scanner = _("{keyboard} + serial").format(keyboard=scanner)
         return StatusInfo(
             user=actor.name if actor else _("not logged in"),
             role=str(actor.role) if actor else "—",

@@ -48,12 +48,23 @@ def default_terminal() -> str:
 class ScannerSettings(BaseModel):
     """How keyboard-wedge scans are framed (prefix/suffix are reliable over SSH).
 
-    ``gs_substitutes``: what a wedge scanner types instead of GS (0x1D), mapped back to GS."""
+    ``gs_substitutes``: what a wedge scanner types instead of GS (0x1D), mapped back to GS.
+    ``url``: an optional serial/USB-CDC scanner (a pyserial URL: ``/dev/ttyACM0``, ``rfc2217://host:port``);
+    the TUI reads it in a thread and hands its scans to the desk on screen."""
 
+    url: str = ""
     prefix: str = ""
     suffix: str = ""
     gs_substitutes: list[str] = Field(default_factory=lambda: ["<GS>"])
     max_interkey_ms: int = 40
+
+
+class PrinterConfig(BaseModel):
+    """A label printer by name: a pyserial URL (``socket://host:9100``, ``/dev/ttyUSB0``,
+    ``rfc2217://…``), ``file:///path`` or ``lp://QUEUE``, and its resolution."""
+
+    url: str
+    dpi: int = 203
 
 
 class Settings(BaseSettings):
@@ -66,6 +77,12 @@ class Settings(BaseSettings):
     #: binding id -> key(s), e.g. ``desk.stock = "f2,ctrl+s"``
     keys: dict[str, str] = Field(default_factory=dict)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
+    #: named printers, e.g. ``[printers.dock1] url = "socket://10.0.0.5:9100"``
+    printers: dict[str, PrinterConfig] = Field(default_factory=dict)
+    #: this desk's label printer: a name from ``[printers]`` or a URL ("" = none)
+    printer: str = ""
+    #: run the print spool worker for ``printer`` inside this desk's process
+    spool_in_desk: bool = True
 
     @classmethod
     def settings_customise_sources(
