@@ -27,7 +27,7 @@ from wsms_tui.security import PERMISSIONS, Actor
 DOC = Path(__file__).resolve().parent.parent / "docs" / "PERMISSIONS.md"
 
 #: actions no function of this test drives (their services live elsewhere and are tested there)
-NOT_DRIVEN_HERE = {"audit.verify", "catalog.import", "demo.build"}
+NOT_DRIVEN_HERE = {"audit.verify", "catalog.import", "demo.build", "print.label", "print.reprint"}  # print: test_spool
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "move.adjust": OFFICE,
     "move.post": OFFICE,
     "catalog.import": OFFICE,
+    "print.label": frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CLERK}),
+    "print.reprint": frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CLERK}),
     "user.add": frozenset({Role.ADMIN}),
     "user.list": OFFICE,
     "demo.build": frozenset({Role.ADMIN}),

@@ -1,0 +1,269 @@
+"""The persistent print spool: PrintJob rows in the database, one ``PrinterWorker`` per printer.
+
+A label is queued as a row (status ``queued``) in the same breath as the action that asked for it,
+under an idempotency key, so a replayed scan never queues a second label. ``DbSpool`` feeds a
+printer's worker thread (``devices.spool.PrinterWorker``) from those rows and records each
+outcome: ``printing`` just before the first byte goes out, then ``printed``, ``failed`` or
+``needs_decision`` (a serialized label — SSCC, serial numbers — whose delivery is uncertain is
+never reprinted without a person). Jobs survive a restart of wsms: a row still ``printing`` after a
+crash is handed to the worker as ambiguous. Reprints are new rows pointing at the original, with
+the reason recorded and audited.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session
+
+from wsms_tui import audit
+from wsms_tui.authz import require
+from wsms_tui.config import PrinterConfig, Settings
+from wsms_tui.database import Database
+from wsms_tui.db.models import PrintJob as PrintJobRow
+from wsms_tui.db.models import User
+from wsms_tui.devices.spool import PrinterWorker, PrintJob, WorkerStatus
+from wsms_tui.errors import BadInput, NotFound
+from wsms_tui.i18n import _
+from wsms_tui.labels import Label
+from wsms_tui.security import Actor
+
+FINAL = ("printed", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: int
+    printer: str
+    kind: str
+    status: str
+    serialized: bool
+    attempts: int
+    preview: str
+    reprint_of: int | None
+    reason: str
+    last_error: str
+    user: str
+    created_at: datetime
+    printed_at: datetime | None
+
+
+def resolve_printer(settings: Settings, name_or_url: str) -> PrinterConfig:
+    """A printer by its name in ``[printers]``, or a URL used as is (203 dpi)."""
+    if name_or_url in settings.printers:
+        return settings.printers[name_or_url]
+    if "://" in name_or_url or name_or_url.startswith("/dev/"):
+        return PrinterConfig(url=name_or_url)
+    known = ", ".join(sorted(settings.printers)) or _("none configured")
+    raise BadInput(_("no printer {p} (named printers: {k}; or give a URL such as socket://host:9100)").format(
+        p=name_or_url, k=known))
+
+
+def _info(row: PrintJobRow, user: str) -> JobInfo:
+    assert row.id is not None
+    return JobInfo(row.id, row.printer, row.kind, row.status, row.serialized, row.attempts, row.preview,
+                   row.reprint_of, row.reason, row.last_error, user, audit.as_utc(row.created_at),
+                   audit.as_utc(row.printed_at) if row.printed_at else None)
+
+
+def _job(s: Session, job_id: int) -> tuple[PrintJobRow, str]:
+    row = s.execute(select(PrintJobRow, User.name).join(User, User.id == PrintJobRow.actor_id)
+                    .where(PrintJobRow.id == job_id)).first()
+    if row is None:
+        raise NotFound(_("no print job {id}").format(id=job_id))
+    return row[0], row[1]
+
+
+def queue_label(db: Database, actor: Actor, *, printer: str, label: Label, idempotency_key: str,
+                reprint_of: int | None = None, reason: str = "") -> JobInfo:
+    """Put a label in the spool (once per ``idempotency_key``: a replay returns the first job)."""
+    require(db, actor, "print.label", f"printer:{printer}")
+    key = idempotency_key.strip()[:120]
+    if not key:
+        raise BadInput(_("a print job needs an idempotency key"))
+
+    def work(s: Session) -> JobInfo:
+        existing = s.execute(select(PrintJobRow.id).where(PrintJobRow.idempotency_key == key)).scalar()
+        if existing is not None:
+            return _info(*_job(s, existing))
+        now = audit.utcnow()
+        jid = s.execute(insert(PrintJobRow).values(
+            printer=printer, kind=label.name, payload=label.zpl, preview=label.preview(), idempotency_key=key,
+            serialized=label.serialized, status="queued", attempts=0, last_error="", reprint_of=reprint_of,
+            reason=reason, actor_id=actor.user_id, terminal=actor.terminal, created_at=now,
+        ).returning(PrintJobRow.id)).scalar_one()
+        audit.record(s, actor, "print.queue" if reprint_of is None else "print.reprint", f"print_job:{jid}",
+                     {"printer": printer, "kind": label.name, "serialized": label.serialized,
+                      "reprint_of": reprint_of, "reason": reason})
+        return _info(*_job(s, jid))
+
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        return db.write(work)
+    except IntegrityError:  # a concurrent twin with the same key won: return its job
+        return db.write(work)
+
+
+def list_jobs(db: Database, actor: Actor, *, printer: str | None = None, status: str | None = None,
+              limit: int = 200, before_id: int | None = None) -> list[JobInfo]:
+    """Newest jobs first (one keyset page)."""
+    require(db, actor, "stock.view")
+
+    def work(s: Session) -> list[JobInfo]:
+        q = select(PrintJobRow, User.name).join(User, User.id == PrintJobRow.actor_id)
+        if printer:
+            q = q.where(PrintJobRow.printer == printer)
+        if status:
+            q = q.where(PrintJobRow.status == status)
+        if before_id is not None:
+            q = q.where(PrintJobRow.id < before_id)
+        q = q.order_by(PrintJobRow.id.desc()).limit(limit)  # type: ignore[union-attr]
+        return [_info(r, u) for r, u in s.execute(q).all()]
+
+    return db.read(work)
+
+
+def reprint(db: Database, actor: Actor, job_id: int, *, reason: str) -> JobInfo:
+    """Print a job's label again as a new job, with the reason recorded (and audited)."""
+    require(db, actor, "print.reprint", f"print_job:{job_id}")
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise BadInput(_("say why the label is printed again (at least 3 characters)"))
+    original, _user = db.read(lambda s: _job(s, job_id))
+    if original.status in ("queued", "printing"):
+        raise BadInput(_("job {id} has not finished printing yet").format(id=job_id))
+    n = db.read(lambda s: s.execute(select(func.count()).select_from(PrintJobRow)
+                                    .where(PrintJobRow.reprint_of == job_id)).scalar_one())
+    label = Label(original.kind, 0, original.payload, (), "spool", original.serialized)
+    job = queue_label(db, actor, printer=original.printer, label=label,
+                      idempotency_key=f"reprint:{job_id}:{n + 1}", reprint_of=job_id, reason=reason)
+    if original.status == "needs_decision":
+        _finish(db, actor, job_id, "cancelled", _("reprinted as job {id}").format(id=job.id))
+    return job
+
+
+def mark_printed(db: Database, actor: Actor, job_id: int, *, reason: str) -> JobInfo:
+    """A person saw that a held (uncertain) label did print: close it without printing again."""
+    require(db, actor, "print.reprint", f"print_job:{job_id}")
+    row, _user = db.read(lambda s: _job(s, job_id))
+    if row.status != "needs_decision":
+        raise BadInput(_("job {id} is {st}, not waiting for a decision").format(id=job_id, st=row.status))
+    return _finish(db, actor, job_id, "printed", reason or _("confirmed printed by a person"))
+
+
+def cancel(db: Database, actor: Actor, job_id: int, *, reason: str) -> JobInfo:
+    require(db, actor, "print.reprint", f"print_job:{job_id}")
+    row, _user = db.read(lambda s: _job(s, job_id))
+    if row.status in FINAL:
+        raise BadInput(_("job {id} is {st} already").format(id=job_id, st=row.status))
+    return _finish(db, actor, job_id, "cancelled", reason)
+
+
+def _finish(db: Database, actor: Actor, job_id: int, status: str, note: str) -> JobInfo:
+    def work(s: Session) -> JobInfo:
+        values: dict[str, object] = {"status": status, "last_error": note[:500]}
+        if status == "printed":
+            values["printed_at"] = audit.utcnow()
+        s.execute(update(PrintJobRow).where(PrintJobRow.id == job_id).values(**values))
+        audit.record(s, actor, f"print.{status}", f"print_job:{job_id}", {"note": note})
+        return _info(*_job(s, job_id))
+
+    return db.write(work)
+
+
+class DbSpool:
+    """Feeds one printer's worker from PrintJob rows and records what happened to each job.
+
+    The callbacks run on the worker thread; each is one short transaction. Only one spool may run
+    per printer name (a desk's own printer, or ``wsms print serve`` for a shared one)."""
+
+    def __init__(self, db: Database, actor: Actor, printer: str) -> None:
+        self.db = db
+        self.actor = actor
+        self.printer = printer
+        self._recovered: set[int] = set(db.read(lambda s: s.execute(
+            select(PrintJobRow.id).where(PrintJobRow.printer == printer, PrintJobRow.status == "printing")
+        ).scalars().all()))
+
+    def next_job(self) -> PrintJob | None:
+        def work(s: Session) -> PrintJob | None:
+            row = s.execute(select(PrintJobRow.id, PrintJobRow.payload, PrintJobRow.serialized, PrintJobRow.status)
+                            .where(PrintJobRow.printer == self.printer,
+                                   PrintJobRow.status.in_(["queued", "printing"]))  # type: ignore[attr-defined]
+                            .order_by(PrintJobRow.id).limit(1)).first()
+            if row is None:
+                return None
+            ambiguous = row.status == "printing" or row.id in self._recovered
+            return PrintJob(row.id, row.payload.encode("utf-8"), bool(row.serialized), ambiguous)
+
+        return self.db.read(work)
+
+    def _set(self, job_id: object, status: str, note: str = "", *, attempt: bool = False) -> None:
+        jid = int(job_id)  # type: ignore[call-overload]
+
+        def work(s: Session) -> None:
+            values: dict[str, object] = {"status": status}
+            if attempt:
+                values["attempts"] = PrintJobRow.attempts + 1
+            if note:
+                values["last_error"] = note[:500]
+            if status == "printed":
+                values["printed_at"] = audit.utcnow()
+            s.execute(update(PrintJobRow).where(PrintJobRow.id == jid).values(**values))
+            if status != "printing":
+                audit.record(s, self.actor, f"print.{status}", f"print_job:{jid}",
+                             {"printer": self.printer, "note": note})
+
+        self.db.write(work)
+        if status != "printing":
+            self._recovered.discard(jid)
+
+    def on_sending(self, job_id: object) -> None:
+        self._set(job_id, "printing", attempt=True)
+
+    def on_printed(self, job_id: object) -> None:
+        self._set(job_id, "printed")
+
+    def on_failed(self, job_id: object, reason: str) -> None:
+        self._set(job_id, "failed", reason)
+
+    def on_held(self, job_id: object, reason: str) -> None:
+        self._set(job_id, "needs_decision", reason)
+
+
+class SpoolRunner:
+    """Runs the worker of one printer for this process and keeps its last status for the UI."""
+
+    def __init__(self, db: Database, actor: Actor, printer: str, config: PrinterConfig, *,
+                 on_status: Callable[[WorkerStatus], None] | None = None, status_timeout: float = 2.0,
+                 idle_poll: float = 1.0) -> None:
+        self.spool = DbSpool(db, actor, printer)
+        self.status: WorkerStatus | None = None
+        self._listener = on_status
+        self._lock = threading.Lock()
+        self.worker = PrinterWorker(
+            config.url, self.spool.next_job, on_printed=self.spool.on_printed, on_failed=self.spool.on_failed,
+            on_held=self.spool.on_held, on_sending=self.spool.on_sending, on_status=self._status,
+            status_timeout=status_timeout, idle_poll=idle_poll)
+
+    def _status(self, status: WorkerStatus) -> None:
+        with self._lock:
+            self.status = status
+        if self._listener:
+            self._listener(status)
+
+    def start(self) -> SpoolRunner:
+        self.worker.start()
+        return self
+
+    def wake(self) -> None:
+        self.worker.wake()
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.worker.join(10)
