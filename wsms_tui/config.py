@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     printer: str = ""
     #: run the print spool worker for ``printer`` inside this desk's process
     spool_in_desk: bool = True
+    #: your GS1 company prefix, for the SSCCs of LPN/pallet labels (GS1's documentation prefix by default)
+    gs1_company_prefix: str = "0614141"
 
     @classmethod
     def settings_customise_sources(
