@@ -114,3 +114,16 @@ def test_stock_pages_are_keyset_and_complete(db: Database, admin: Actor) -> None
         after = page[-1].key()
     assert len(seen) == 6 and len({r.quant_id for r in seen}) == 6
     assert stock.stock_totals(db, admin) == (6, Decimal(12), Decimal(0))
+
+
+def test_verify_finds_a_serial_in_stock_twice(db: Database, admin: Actor) -> None:
+    from sqlalchemy import text
+
+    seed_basic(db)
+    ledger.receive(db, admin, product="SER1", qty=1, location="A-01", op_id="s1", lot="SN-9")
+    assert stock.verify_ledger(db, admin).ok
+    # forge a second unit by hand (ledger and quants together, so only the serial rule can catch it)
+    db.write(lambda s: s.execute(text(
+        "UPDATE quant SET on_hand = on_hand * 2 WHERE lot_id = (SELECT id FROM lot WHERE lot_no = 'SN-9')")))
+    problems = stock.verify_ledger(db, admin).problems
+    assert "serial SN-9 of SER1 is in stock more than once" in problems

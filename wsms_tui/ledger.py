@@ -291,6 +291,10 @@ def post_in_session(
     if prod.tracking == Tracking.SERIAL and qty != 1:
         raise BadInput(_("{sku} is serial-tracked: move one unit per serial number").format(sku=prod.sku))
 
+    if prod.tracking == Tracking.SERIAL:
+        # one serial, one writer: its moves touch different quants, so lock the lot itself first
+        # (lock order: lot, quants, audit head — the same in every transaction)
+        s.execute(select(Lot.id).where(Lot.id == lot_id).with_for_update())
     kfrom: QuantKey = (prod.id, src.id, lot_id, pkg_id)
     kto: QuantKey = (prod.id, dst.id, lot_id, pkg_id)
     quants = lock_quants(s, [kfrom, kto])

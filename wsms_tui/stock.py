@@ -296,6 +296,19 @@ def verify_ledger(db: Database, actor: Actor, *, max_problems: int = 200) -> Led
             if total != 0:
                 report.problems.append(_("{sku}: on hand over all locations sums to {t}, not 0").format(
                     sku=skus.get(p, p), t=qty(total)))
+        serial_stock = (
+            select(Lot.lot_no, Product.sku, type_coerce(func.sum(Quant.on_hand), BigInteger).label("total"),
+                   type_coerce(func.max(Quant.on_hand), BigInteger).label("most"))
+            .join(Quant, Quant.lot_id == Lot.id).join(Product, Product.id == Lot.product_id)
+            .join(Location, Location.id == Quant.location_id)
+            .where(Lot.is_serial == True, Location.usage.notin_([u.value for u in VIRTUAL_USAGES]))  # type: ignore[attr-defined]  # noqa: E712
+            .group_by(Lot.lot_no, Product.sku)
+        )
+        one = 10**QTY_SCALE
+        for lot_no, sku, total, most in s.execute(serial_stock):
+            if int(total or 0) > one or int(most or 0) > one:
+                report.problems.append(_("serial {lot} of {sku} is in stock more than once").format(
+                    lot=lot_no, sku=sku))
         del report.problems[max_problems:]
         return report
 
