@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-import wsms_tui.db.models  # noqa: F401  (registers the tables)
+import importlib
+import pkgutil
+
 from alembic import context
 from sqlmodel import SQLModel
+
+import wsms_tui.db
+
+# register every table: db/models.py and each functional area's own db/models_<area>.py
+for _mod in pkgutil.iter_modules(wsms_tui.db.__path__):
+    if _mod.name.startswith("models"):
+        importlib.import_module(f"wsms_tui.db.{_mod.name}")
 
 config = context.config
 target_metadata = SQLModel.metadata
