@@ -891,6 +891,9 @@ def build_demo(db: Database, actor: Actor, *, scale: str = "small", progress: Pr
         audit.record(s, actor, "demo.build", f"demo:{scale}", payload)
 
     db.write(finish)
+    from wsms_tui.layout import install_demo_layouts
+
+    install_demo_layouts(db, actor)  # routing layouts of SH1 and LA1 (wsms_tui.layout.demo_layout)
     return summary
 
 
