@@ -267,7 +267,22 @@ def receive_line(db: Database, actor: Actor, *, receipt: str, product: int | str
                              None if _hide_expected(actor, r.blind) else line.expected_qty,
                              approved_by.name if over and approved_by else None)
 
-    return ledger.write_once(db, work)
+    result = ledger.write_once(db, work)
+    if not result.move.replayed:
+        _stock_arrived(db, actor, result.move.sku)
+    return result
+
+
+def _stock_arrived(db: Database, actor: Actor, sku: str) -> None:
+    """Hand new stock to backordered orders (their own transaction; the receipt is committed already,
+    so a busy database only delays that to the next allocation run)."""
+    from contextlib import suppress
+
+    from wsms_tui.allocation import allocate_arrivals
+    from wsms_tui.db.engine import RetriesExhausted
+
+    with suppress(WsmsError, RetriesExhausted):
+        allocate_arrivals(db, actor, [sku])
 
 
 def undo_last(db: Database, actor: Actor, *, receipt: str, op_id: str) -> ReceiveResult:
