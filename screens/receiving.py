@@ -337,9 +337,10 @@ class ReceivingScreen(DeskScreen):
         text.append("\n")
         if d.tracking == "none":
             text.append(_("no lot or expiry (not tracked)"), style="dim")
+        elif d.tracking == "serial":
+            text.append(_("serial {s}").format(s=d.lot or "?"))
         else:
-            what = _("serial") if d.tracking == "serial" else _("lot")
-            text.append(f"{what} {d.lot or '?'}  " + _("expiry {e}").format(e=date_str(d.expiry) or "—"))
+            text.append(_("lot {lot}  expiry {e}").format(lot=d.lot or "?", e=date_str(d.expiry) or "—"))
         text.append("\n")
         if d.suggestion:
             text.append(_("put away → "))
@@ -347,7 +348,7 @@ class ReceivingScreen(DeskScreen):
             if d.suggestion_reason:
                 text.append(f"  ({d.suggestion_reason})", style="dim")
         elif d.tracking != "none" and not d.lot:
-            text.append(_("put away: after the lot"), style="dim")
+            text.append(_("put away: once the lot or serial is scanned"), style="dim")
         else:
             text.append(_("put away → any bin"))
         return text
