@@ -46,6 +46,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "user.add": frozenset({Role.ADMIN}),
     "user.list": OFFICE,
     "demo.build": frozenset({Role.ADMIN}),
+    "count.view": ALL,
+    "count.plan": OFFICE,
+    "count.count": frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CLERK}),
+    "count.review": frozenset({Role.ADMIN, Role.SUPERVISOR, Role.FINANCE}),
+    "count.approve": OFFICE,
 }
 
 
