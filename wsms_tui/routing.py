@@ -275,14 +275,15 @@ class Router:
         order, length, name, exact = self.optimal_points(pts, exact_limit=exact_limit)
         return self._finish(order, by_point, length, name, exact)
 
-    def optimal_points(self, pts: Sequence[Point], *, exact_limit: int | None = None
+    def optimal_points(self, pts: Sequence[Point], *, exact_limit: int | None = None, with_order: bool = True
                        ) -> tuple[list[Point], float, str, bool]:
-        """(order, length, method, exact) of the best tour through distinct points."""
+        """(order, length, method, exact) of the best tour through distinct points (order [] if not
+        ``with_order`` and the method can skip it)."""
         limit = self.exact_limit if exact_limit is None else exact_limit
         if not pts:
             return [], 0.0, "ratliff-rosenthal" if len(self.geometry.blocks) == 1 else "held-karp", True
         if len(self.geometry.blocks) == 1 and self._rr_applicable():
-            order, length = _rr_route(self.geometry, list(pts))
+            order, length = _rr_route(self.geometry, list(pts), with_order=with_order)
             return order, length, "ratliff-rosenthal", True
         if len(pts) <= limit:
             order, length = self._held_karp(list(pts))
@@ -292,8 +293,10 @@ class Router:
 
     def tour_length(self, codes: Iterable[str], *, exact_limit: int | None = None) -> float:
         """Length of the optimal (or best heuristic) tour through ``codes`` — for batching."""
-        pts = sorted({self.point(c) for c in codes})
-        return self.optimal_points(pts, exact_limit=exact_limit)[1]
+        return self.points_length({self.point(c) for c in codes}, exact_limit=exact_limit)
+
+    def points_length(self, pts: Iterable[Point], *, exact_limit: int | None = None) -> float:
+        return self.optimal_points(sorted(pts), exact_limit=exact_limit, with_order=False)[1]
 
     def _rr_applicable(self) -> bool:
         return True  # one block: the DP handles dead-end aisles and a depot on either cross aisle
@@ -649,11 +652,14 @@ def _tables() -> tuple[list[_State], list[list[tuple[int, int, int]]], list[list
 
 
 _STATES, _H, _V, _FINAL = _tables()
+#: lean forms for the length-only DP: per state, (copies f + t, next state) and (option, next state)
+_HL = [sorted({(f + t, s2) for f, t, s2 in h}) for h in _H]
+_VL = [[(o, s3) for o, s3 in enumerate(v) if s3 >= 0] for v in _V]
 _Col = tuple[float, int, "Offsets", bool, bool]
 
 
-def _rr_route(g: Geometry, pts: list[Point]) -> tuple[list[Point], float]:
-    """Ratliff–Rosenthal on a one-block layout: exact tour through ``pts`` (distinct points)."""
+def _rr_columns(g: Geometry, pts: list[Point]) -> tuple[list[_Col], float]:
+    """The DP's columns: the depot, each aisle with picks and the empty aisles worth walking through."""
     blk = g.blocks[0]
     length = blk.length
     back = g.depot_cross == 1  # a depot on the back cross aisle: mirror front and back
@@ -680,6 +686,65 @@ def _rr_route(g: Geometry, pts: list[Point]) -> tuple[list[Point], float]:
         if i not in per and lo - EPS <= a.x <= hi + EPS and a.open_front and a.open_back:
             col.append((a.x, i, [], True, True))
     col.sort(key=lambda c: (c[0], c[1]))
+    return col, length
+
+
+def _rr_length(col: list[_Col], length: float) -> float:
+    """The Ratliff–Rosenthal optimum's length only (no back pointers): the batching inner loop."""
+    inf = math.inf
+    n_st = len(_STATES)
+    cost = [inf] * n_st
+    cost[0] = 0.0
+    prev_x = col[0][0]
+    hl, vl = _HL, _VL
+    for x, _ai, pairs, of, ob in col:
+        dx = x - prev_x
+        prev_x = x
+        mid = [inf] * n_st
+        for s in range(n_st):
+            c = cost[s]
+            if c == inf:
+                continue
+            for ft, s2 in hl[s]:
+                v = c + ft * dx
+                if v < mid[s2]:
+                    mid[s2] = v
+        oc = [inf] * 6
+        k = len(pairs)
+        if k == 0:
+            oc[_NONE] = 0.0
+        else:
+            if of:
+                oc[_BOTTOM] = 2 * pairs[-1][0]
+            if ob:
+                oc[_TOP] = 2 * (length - pairs[0][0])
+        if of and ob:
+            oc[_FULL1] = length
+            oc[_FULL2] = 2 * length
+            if k >= 2:
+                gap = max(pairs[j][0] - pairs[j - 1][0] for j in range(1, k))
+                oc[_SPLIT] = 2 * (length - gap)
+        new = [inf] * n_st
+        for s in range(n_st):
+            c = mid[s]
+            if c == inf:
+                continue
+            for o, s3 in vl[s]:
+                v = c + oc[o]
+                if v < new[s3]:
+                    new[s3] = v
+        cost = new
+    best = min((cost[s] for s in range(n_st) if _FINAL[s]), default=inf)
+    if best == inf:
+        raise BadInput(_("no tour reaches every location from the depot (dead-end aisles?)"))
+    return best
+
+
+def _rr_route(g: Geometry, pts: list[Point], *, with_order: bool = True) -> tuple[list[Point], float]:
+    """Ratliff–Rosenthal on a one-block layout: exact tour through ``pts`` (distinct points)."""
+    col, length = _rr_columns(g, pts)
+    if not with_order:
+        return [], _rr_length(col, length)
     inf = math.inf
     n_st = len(_STATES)
     cost = [inf] * n_st
@@ -754,6 +819,8 @@ def _rr_route(g: Geometry, pts: list[Point]) -> tuple[list[Point], float]:
             best, bs = cost[s], s
     if bs < 0:
         raise BadInput(_("no tour reaches every location from the depot (dead-end aisles?)"))
+    if not with_order:
+        return [], best
     # walk the back pointers
     vopt = [0] * len(col)
     hcopies = [(0, 0)] * len(col)
