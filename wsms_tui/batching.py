@@ -134,7 +134,7 @@ def _units(orders: Sequence[Order], router: Router, cap: Capacity) -> tuple[list
     split: list[str] = []
     over: list[str] = []
     seen: set[str] = set()
-    for o in orders:
+    for o in sorted(orders, key=lambda o: (o.seq, o.id)):  # canonical: the plan does not depend on input order
         if o.id in seen:
             raise BadInput(_("order {o} is listed twice").format(o=o.id))
         seen.add(o.id)
