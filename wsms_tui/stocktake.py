@@ -457,14 +457,14 @@ def _planned(db: Database, actor: Actor, kind: str, build: Any) -> CountSummary:
     return CountSummary(**{**summary.__dict__, "skipped": skipped})
 
 
-def plan_full(db: Database, actor: Actor, *, warehouse: str, zone: str | None = None, aisle: str | None = None,
-              policy: Policy = DEFAULT_POLICY) -> CountSummary:
-    """Count every stock location of a warehouse (or of one zone / aisle of it)."""
+def plan_full(db: Database, actor: Actor, *, warehouse: str | None, zone: str | None = None,
+              aisle: str | None = None, policy: Policy = DEFAULT_POLICY) -> CountSummary:
+    """Count every stock location of a warehouse (or of one zone / aisle of it; ``None``: every warehouse)."""
 
     def build(s: Session) -> tuple[CountSession, int]:
         wid = _warehouse_id(s, warehouse)
         q = _stock_locations(wid)
-        scope = warehouse
+        scope = warehouse or _("all warehouses")
         if zone:
             q, scope = q.where(Location.zone == zone), f"{scope} zone {zone}"
         if aisle:
@@ -581,14 +581,19 @@ def _abc_query(s: Session, *, warehouse_id: int | None, day: date, policy: Polic
 
 
 def _due_query(s: Session, *, warehouse_id: int | None, day: date, policy: Policy, limit: int | None) -> Any:
+    """The due locations, most overdue first, in one statement: without ``limit``, capped at the
+    steady-state daily rate Σ 1/frequency (a window over every location in scope)."""
     base = _abc_query(s, warehouse_id=warehouse_id, day=day, policy=policy).subquery()
-    if limit is None:  # the steady-state daily rate: Σ 1/frequency over the locations in scope
-        rate = s.execute(select(func.sum(1.0 / cast(base.c.freq, Float)))).scalar() or 0.0
-        limit = max(1, math.ceil(rate))
-    overdue = case((base.c.last_at.is_(None), 1e9), else_=base.c.days_since / cast(base.c.freq, Float))
-    return (select(base).where(or_(base.c.last_at.is_(None), base.c.days_since >= base.c.freq))
-            .where(~_busy_elsewhere(base.c.id))
-            .order_by(overdue.desc(), base.c.abc, base.c.code).limit(limit))
+    freq = cast(base.c.freq, Float)
+    eligible = case((and_(or_(base.c.last_at.is_(None), base.c.days_since >= base.c.freq),
+                          ~_busy_elsewhere(base.c.id)), 1), else_=0)
+    overdue = case((base.c.last_at.is_(None), 1e9), else_=base.c.days_since / freq)
+    ranked = select(base, eligible.label("eligible"),
+                    func.row_number().over(partition_by=eligible, order_by=(overdue.desc(), base.c.abc, base.c.code))
+                    .label("rn"),
+                    func.sum(1.0 / freq).over().label("rate")).subquery()
+    cap = ranked.c.rn <= limit if limit is not None else ranked.c.rn - 1 < ranked.c.rate  # rn <= ceil(rate)
+    return select(ranked).where(ranked.c.eligible == 1, cap).order_by(ranked.c.rn)
 
 
 def cycle_list(db: Database, actor: Actor, *, warehouse: str | None = None, day: date | None = None,
@@ -1432,5 +1437,46 @@ def accuracy(db: Database, actor: Actor, ref: str) -> Accuracy:
                             cs.value_expected or Decimal(0), cs.value_abs_variance or Decimal(0),
                             cs.value_net_variance or Decimal(0), cs.sample_population, lo, hi)
         return _accuracy(s, cs)
+
+    return db.read(work)
+
+
+# ------------------------------------------------------------------ what a scan at the count desk is
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A typed or scanned code at the count desk: a location, a product (with the pack quantity of the
+    barcode) or nothing we know."""
+
+    kind: str  # location | product | none
+    code: str
+    sku: str = ""
+    name: str = ""
+    tracking: str = ""
+    pack_qty: Decimal = Decimal(1)
+
+
+def resolve(db: Database, actor: Actor, code: str, *, gtin: str | None = None) -> Resolved:
+    """Look a code up: SKU, then the GTIN (``gtin``, already normalised) among product barcodes, then a
+    location code or barcode."""
+    require(db, actor, "count.view")
+    from wsms_tui.db.models import ProductBarcode
+
+    def work(s: Session) -> Resolved:
+        row = s.execute(select(Product.sku, Product.name, Product.tracking).where(Product.sku == code)).first()
+        if row is not None:
+            return Resolved("product", code, row.sku, row.name, row.tracking)
+        if gtin:
+            hit = s.execute(select(Product.sku, Product.name, Product.tracking, ProductBarcode.pack_qty)
+                            .join(ProductBarcode, ProductBarcode.product_id == Product.id)
+                            .where(ProductBarcode.code == gtin)).first()
+            if hit is not None:
+                return Resolved("product", code, hit.sku, hit.name, hit.tracking, hit.pack_qty)
+            return Resolved("none", code)
+        loc = s.execute(select(Location.code).where(or_(Location.code == code, Location.barcode == code))).scalar()
+        if loc is not None:
+            return Resolved("location", loc)
+        return Resolved("none", code)
 
     return db.read(work)
