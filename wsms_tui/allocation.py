@@ -34,7 +34,8 @@ from sqlmodel import Session
 from wsms_tui import audit
 from wsms_tui.authz import require
 from wsms_tui.database import Database
-from wsms_tui.db.models import Location, LocationUsage, Lot, Product, Quant, ReservationEntry
+from wsms_tui.db.bulk import execute_many, insert_rows, stamp
+from wsms_tui.db.models import Location, LocationUsage, Lot, Product, Quant
 from wsms_tui.db.models_orders import (
     Allocation,
     ExceptionTicket,
@@ -50,8 +51,6 @@ from wsms_tui.orders import (
     find_order_id,
     from_raw,
     raw,
-    raw_table,
-    status_events_bulk,
 )
 from wsms_tui.security import Actor
 
@@ -271,30 +270,26 @@ def _allocate_chunk(s: Session, actor: Actor, ids: list[int], statuses: Sequence
     # 5. write it all, set-based
     at = audit.utcnow()
     run = uuid.uuid4().hex[:12]
+    ts = stamp(s, at)
     if allocs:
-        s.execute(insert(raw_table(Allocation)), [
-            {"order_id": oid, "order_line_id": lid, "product_id": pid, "warehouse_id": wid, "location_id": q[1],
-             "lot_id": q[6], "package_id": q[7], "qty": t, "status": "active", "created_at": at}
-            for oid, lid, pid, wid, q, t in allocs])
-        s.execute(insert(raw_table(ReservationEntry)), [
-            {"op_id": f"alloc-{run}-{k}", "at": at, "actor_id": actor.user_id, "terminal": actor.terminal,
-             "product_id": pid, "location_id": q[1], "lot_id": q[6], "package_id": q[7], "qty": t,
-             "doc_ref": doc_ref(oid)}
-            for k, (oid, _lid, pid, _wid, q, t) in enumerate(allocs)])
-        qt = raw_table(Quant)
-        s.execute(update(qt).where(qt.c.id == _bp("qid"))
-                  .values(reserved=qt.c.reserved + _bp("d")),
-                  [{"qid": k, "d": d} for k, d in sorted(quant_delta.items())])
-        lr = raw_table(SalesOrderLine)
-        s.execute(update(lr).where(lr.c.id == _bp("lid")).values(allocated_qty=lr.c.allocated_qty + _bp("d")),
-                  [{"lid": k, "d": d} for k, d in line_delta.items() if d])
+        insert_rows(s, "allocation", ("order_id", "order_line_id", "product_id", "warehouse_id", "location_id",
+                                      "lot_id", "package_id", "qty", "status", "created_at"),
+                    [(oid, lid, pid, wid, q[1], q[6], q[7], t, "active", ts) for oid, lid, pid, wid, q, t in allocs])
+        insert_rows(s, "reservation_entry", ("op_id", "at", "actor_id", "terminal", "product_id", "location_id",
+                                             "lot_id", "package_id", "qty", "doc_ref"),
+                    [(f"alloc-{run}-{k}", ts, actor.user_id, actor.terminal, pid, q[1], q[6], q[7], t, doc_ref(oid))
+                     for k, (oid, _lid, pid, _wid, q, t) in enumerate(allocs)])
+        execute_many(s, "UPDATE quant SET reserved = reserved + ? WHERE id = ?",
+                     [(d, k) for k, d in sorted(quant_delta.items())])
+        execute_many(s, "UPDATE sales_order_line SET allocated_qty = allocated_qty + ? WHERE id = ?",
+                     [(d, k) for k, d in line_delta.items() if d])
     changed = [(oid, old, new, wh) for oid, (old, new, wh) in new_status.items()
                if old != new or wh != orders[oid].warehouse_id]
     if changed:
-        s.execute(update(raw_table(SalesOrder)).where(raw_table(SalesOrder).c.id == _bp("oid"))
-                  .values(status=_bp("st"), warehouse_id=_bp("wh"), updated_at=at),
-                  [{"oid": oid, "st": new, "wh": wh} for oid, _old, new, wh in changed])
-        status_events_bulk(s, actor, [(oid, old, new, "") for oid, old, new, _wh in changed if old != new], at)
+        execute_many(s, "UPDATE sales_order SET status = ?, warehouse_id = ?, updated_at = ? WHERE id = ?",
+                     [(new, wh, ts, oid) for oid, _old, new, wh in changed])
+        insert_rows(s, "order_status_event", ("order_id", "at", "from_status", "to_status", "actor_id", "note"),
+                    [(oid, ts, old, new, actor.user_id, "") for oid, old, new, _wh in changed if old != new])
     became_short = [oid for oid, old, new, _wh in changed if new == "backorder" and old != "backorder"]
     became_full = [oid for oid, _old, new, _wh in changed if new == "allocated"]
     _tickets(s, became_short, became_full, at)

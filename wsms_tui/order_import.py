@@ -26,10 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -37,6 +38,7 @@ from wsms_tui import audit
 from wsms_tui.addresses import Address, check_address, country_code, normalise_postcode
 from wsms_tui.authz import require
 from wsms_tui.database import Database
+from wsms_tui.db.bulk import insert_rows, stamp
 from wsms_tui.db.models import Product
 from wsms_tui.db.models_orders import ExceptionTicket, SalesChannel, SalesOrder, SalesOrderLine
 from wsms_tui.db.types import QTY_SCALE
@@ -55,7 +57,6 @@ from wsms_tui.orders import (
     recompute_status,
     release_allocations,
     set_status,
-    status_events_bulk,
 )
 from wsms_tui.security import Actor
 
@@ -66,6 +67,9 @@ ORDERS_PER_TRANSACTION = 20_000
 WSMS_REQUIRED = ["channel_ref", "order_date", "customer", "phone", "address", "city", "postcode", "country",
                  "priority", "sku", "qty", "promised_date"]
 WSMS_OPTIONAL = ["email", "state", "address2", "express"]
+ORDER_COLUMNS = ("channel_id", "external_ref", "order_date", "customer", "email", "phone", "address", "city", "state",
+                 "postcode", "country", "priority", "express", "promised_date", "status", "content_hash",
+                 "created_at", "updated_at")
 HEADER_FIELDS = ("order_date", "customer", "email", "phone", "address", "city", "state", "postcode", "country",
                  "priority", "express", "promised_date")
 
@@ -148,7 +152,7 @@ def _csv(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]
         header = [h.strip() for h in next(reader)]
         rows = []
         for cells in reader:
-            if cells and any(c.strip() for c in cells):
+            if len(cells) > 1 or (cells and cells[0].strip()):
                 rows.append((reader.line_num, cells))
     except csv.Error as exc:
         raise ImportRejected(path, [RowError(reader.line_num, "", _("broken CSV: {e}").format(e=exc))]) from None
@@ -172,7 +176,7 @@ def detect_format(path: Path, text: str) -> str:
 def _zip(header: list[str], cells: list[str]) -> dict[str, str] | None:
     if len(cells) != len(header):
         return None
-    return {h: v.strip() for h, v in zip(header, cells, strict=True)}
+    return dict(zip(header, map(str.strip, cells), strict=True))
 
 
 def _read_wsms_csv(path: Path, text: str) -> tuple[list[str], list[_Row], list[RowError]]:
@@ -185,11 +189,10 @@ def _read_wsms_csv(path: Path, text: str) -> tuple[list[str], list[_Row], list[R
         if r is None:
             errors.append(RowError(line, "", _("{n} fields, the header has {m}").format(n=len(cells), m=len(header))))
             continue
-        n = dict(r)
-        n["ref"] = n.pop("channel_ref", "")
-        if n.get("address2"):
-            n["address"] = f"{n.get('address', '')}, {n['address2']}"
-        out.append(_Row(line, r, n))
+        r["ref"] = r["channel_ref"]  # the same dict serves as raw and normalised row
+        if r.get("address2"):
+            r["address"] = f"{r.get('address', '')}, {r['address2']}"
+        out.append(_Row(line, r, r))
     return header, out, errors
 
 
@@ -361,6 +364,10 @@ _QUANTUM = Decimal(1).scaleb(-QTY_SCALE)
 
 
 def _qty(v: str) -> int:
+    if v.isdigit() and len(v) < 10:
+        if int(v) == 0:
+            raise _Bad("qty", _("quantity 0: leave the line out, or order at least one"))
+        return int(v) * 10**QTY_SCALE
     if not v:
         raise _Bad("qty", _("required"))
     try:
@@ -410,8 +417,7 @@ def _head(n: dict[str, str]) -> dict[str, Any]:
 
 
 def _digest(head: dict[str, Any], lines: list[tuple[int, int, int]]) -> str:
-    body = json.dumps([{k: str(v) for k, v in sorted(head.items())}, sorted((p, q) for _l, p, q in lines)],
-                      separators=(",", ":"))
+    body = repr((sorted(head.items()), sorted((p, q) for _l, p, q in lines)))
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -433,6 +439,11 @@ def _group(fmt: str, rows: list[_Row], skus: dict[str, int], errors: list[RowErr
         if o is None:
             o = orders[ref] = _Order(ref, [])
         o.rows.append(row)
+    # our formats repeat the order's columns on every line: they must agree (compared in C, fast)
+    same = None
+    if fmt.startswith("wsms") and rows:
+        present = [f for f in HEADER_FIELDS if all(f in r.norm for r in rows[:1])]
+        same = itemgetter(*present) if len(present) > 1 else None
     out = []
     for o in orders.values():
         seen: dict[int, int] = {}
@@ -442,12 +453,11 @@ def _group(fmt: str, rows: list[_Row], skus: dict[str, int], errors: list[RowErr
             try:
                 if i == 0:
                     o.head = _head(n)
-                elif fmt.startswith("wsms"):
-                    h = _head(n)
-                    for f in HEADER_FIELDS:
-                        if h[f] != o.head[f]:
-                            raise _Bad(f, _("differs from the first line of order {r} (line {n})").format(
-                                r=o.ref, n=o.rows[0].line))
+                elif same is not None and same(n) != same(o.rows[0].norm):
+                    first = o.rows[0].norm
+                    f = next(f for f in HEADER_FIELDS if n.get(f, "") != first.get(f, ""))
+                    raise _Bad(f, _("differs from the first line of order {r} (line {n})").format(
+                        r=o.ref, n=o.rows[0].line))
                 qty = _qty(n.get("qty", ""))
                 sku = n.get("sku", "")
                 if not sku:
@@ -528,23 +538,24 @@ def _write_chunk(s: Session, actor: Actor, path: Path, fmt: str, cid: int, chunk
     report.skipped += sum(1 for o in chunk if not o.bad and o.ref not in existing and o.head["cancelled"])
     created_ids: list[int] = []
     if new_orders:
-        ids = s.execute(insert(raw_table(SalesOrder)).returning(raw_table(SalesOrder).c.id,
-                                                                sort_by_parameter_order=True), [
-            {"channel_id": cid, "external_ref": o.ref, "order_date": o.head["order_date"],
-             "customer": o.head["customer"], "email": o.head["email"], "phone": o.head["phone"],
-             "address": o.head["address"], "city": o.head["city"], "state": o.head["state"],
-             "postcode": o.head["postcode"], "country": o.head["country"], "priority": o.head["priority"],
-             "express": o.head["express"], "promised_date": o.head["promised_date"],
-             "status": "hold" if o.problems else "new", "warehouse_id": None, "content_hash": o.digest,
-             "created_at": at, "updated_at": at} for o in new_orders]).scalars().all()
-        created_ids = list(ids)
-        s.execute(insert(raw_table(SalesOrderLine)), [
-            {"order_id": oid, "line_no": n + 1, "product_id": pid, "qty": q, "allocated_qty": 0, "shipped_qty": 0,
-             "status": "open", "substitute_for": None}
-            for oid, o in zip(created_ids, new_orders, strict=True) for n, (_l, pid, q) in enumerate(o.lines)])
-        status_events_bulk(s, actor, [(oid, "", "hold" if o.problems else "new",
-                                       _("imported from {f}").format(f=path.name))
-                                      for oid, o in zip(created_ids, new_orders, strict=True)], at)
+        ts = stamp(s, at)
+        before = s.execute(select(func.coalesce(func.max(so.id), 0))).scalar_one()
+        insert_rows(s, "sales_order", ORDER_COLUMNS, [
+            (cid, o.ref, o.head["order_date"], o.head["customer"], o.head["email"], o.head["phone"],
+             o.head["address"], o.head["city"], o.head["state"], o.head["postcode"], o.head["country"],
+             o.head["priority"], o.head["express"], o.head["promised_date"], "hold" if o.problems else "new",
+             o.digest, ts, ts) for o in new_orders])
+        mine = dict(s.execute(select(so.external_ref, so.id)
+                              .where(so.channel_id == cid, so.id > before)).tuples().all())
+        created_ids = [mine[o.ref] for o in new_orders]
+        insert_rows(s, "sales_order_line", ("order_id", "line_no", "product_id", "qty", "allocated_qty",
+                                            "shipped_qty", "status"),
+                    [(oid, n + 1, pid, q, 0, 0, "open")
+                     for oid, o in zip(created_ids, new_orders, strict=True) for n, (_l, pid, q) in enumerate(o.lines)])
+        note = _("imported from {f}").format(f=path.name)
+        insert_rows(s, "order_status_event", ("order_id", "at", "from_status", "to_status", "actor_id", "note"),
+                    [(oid, ts, "", "hold" if o.problems else "new", actor.user_id, note)
+                     for oid, o in zip(created_ids, new_orders, strict=True)])
         for oid, o in zip(created_ids, new_orders, strict=True):
             if o.problems:
                 report.held += 1
