@@ -158,6 +158,9 @@ async def test_pick_from_list_receive_gs1_tracked_undo_and_close(db: Database, t
         assert "undone" in text(screen, "#rcv-message")
         assert on_hand(db, admin, "SER1") == {}
         assert lines(screen)[2][4] == "0"
+        await pilot.press("ctrl+z")  # the undo key: the line before (LOT1) goes too
+        await pilot.pause()
+        assert "undone: 4 × LOT1" in text(screen, "#rcv-message") and on_hand(db, admin, "LOT1") == {}
 
         # Ctrl+D asks once, closes on the second press: the discrepancy list
         await pilot.press("ctrl+d")
@@ -167,7 +170,7 @@ async def test_pick_from_list_receive_gs1_tracked_undo_and_close(db: Database, t
         await pilot.pause()
         assert screen.view.step == "closed"
         diffs = table_rows(screen.query_one("#rcv-diffs", DataTable))
-        assert [(r[1], r[3], r[4], r[5]) for r in diffs] == [("P1", "30", "1", "-29"), ("LOT1", "5", "4", "-1"),
+        assert [(r[1], r[3], r[4], r[5]) for r in diffs] == [("P1", "30", "1", "-29"), ("LOT1", "5", "0", "-5"),
                                                             ("SER1", "2", "0", "-2")]
         assert "3 line(s) differ" in text(screen, "#rcv-message")
         assert "Discrepancies of PO-1" in text(screen, "#rcv-closed-title")
