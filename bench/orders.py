@@ -86,7 +86,7 @@ def _seed(db: Database, actor: Actor, sizes: Sizes) -> None:
                                     for i in range(sizes.products)])
         from sqlalchemy import select
 
-        pids = dict(s.execute(select(Product.sku, Product.id)).tuples().all())
+        pids = dict(s.execute(select(Product.sku, Product.id)).all())
         tracked = {pid for sku, pid in pids.items() if int(sku[1:]) % 5 == 0}
         bins = s.execute(select(Location.id, Location.warehouse_id).where(Location.usage == "internal")).all()
         supplier = s.execute(select(Location.id).where(Location.code == "VIRT/SUPPLIER")).scalar_one()

@@ -133,7 +133,7 @@ def open_exception_count(db: Database, actor: Actor) -> ExceptionNotice:
 
     def work(s: Session) -> ExceptionNotice:
         t = ExceptionTicket
-        by = dict(s.execute(select(t.code, func.count()).where(t.status == "open").group_by(t.code)).tuples().all())
+        by = dict(s.execute(select(t.code, func.count()).where(t.status == "open").group_by(t.code)).all())
         return ExceptionNotice(sum(by.values()), by)
 
     return db.read(work)

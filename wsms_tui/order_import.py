@@ -546,7 +546,7 @@ def _write_chunk(s: Session, actor: Actor, path: Path, fmt: str, cid: int, chunk
              o.head["priority"], o.head["express"], o.head["promised_date"], "hold" if o.problems else "new",
              o.digest, ts, ts) for o in new_orders])
         mine = dict(s.execute(select(so.external_ref, so.id)
-                              .where(so.channel_id == cid, so.id > before)).tuples().all())
+                              .where(so.channel_id == cid, so.id > before)).all())
         created_ids = [mine[o.ref] for o in new_orders]
         insert_rows(s, "sales_order_line", ("order_id", "line_no", "product_id", "qty", "allocated_qty",
                                             "shipped_qty", "status"),
@@ -590,7 +590,7 @@ def _update_order(s: Session, actor: Actor, path: Path, fmt: str, cid: int, oid:
                if row.status != "cancelled" else
                _("order {r} ({so}) was cancelled: import it under a new reference").format(r=o.ref, so=doc_ref(oid)))
         for r in o.rows:
-            errors.append(RowError(r.line, "ref", why))
+            errors.append(RowError(r.line, COLUMNS.get(fmt, {}).get("ref", "ref"), why))
         report.refused += 1
         report.tickets += _ticket(s, "change_refused", channel=cid, ref=o.ref, order_id=oid, message=why,
                                   raw_=_raw_json(path, fmt, o), at=at)
@@ -679,7 +679,7 @@ def import_orders(db: Database, actor: Actor, path: Path, *, channel: str, fmt: 
     if progress:
         progress("check", 0, len(rows))
     skus = db.read(lambda s: dict(s.execute(select(Product.sku, Product.id).where(Product.active == True))  # noqa: E712
-                                  .tuples().all()))
+                                  .all()))
     orders = _group(fmt, rows, skus, errors)
     if progress:
         progress("check", len(rows), len(rows))
