@@ -70,8 +70,15 @@ class LoginScreen(Screen[None]):
         message.stop()
         if self.user_name is None:
             self.user_name = message.value.strip()
-            self.query_one("#login-user", ScanInput).buffer = self.user_name
-            self.query_one("#login-pin", ScanInput).focus()
+            user_field = self.query_one("#login-user", ScanInput)
+            pin_field = self.query_one("#login-pin", ScanInput)
+            # keys typed fast may already sit in the user field (focus moves later): they are the PIN's
+            pin_field.buffer = user_field.buffer + pin_field.buffer
+            # show the name without keeping it in the buffer: an Enter that still lands in the user
+            # field must finish the PIN, not send the name again
+            user_field.buffer = ""
+            user_field.placeholder = self.user_name
+            pin_field.focus()
         else:
             self.try_login(message.value)
 
@@ -79,6 +86,7 @@ class LoginScreen(Screen[None]):
         user_field = self.query_one("#login-user", ScanInput)
         name, self.user_name = self.user_name or "", None
         user_field.clear()
+        user_field.placeholder = _("your user name, then Enter")
         self.query_one("#login-pin", ScanInput).clear()
         user_field.focus()
         if not name:

@@ -194,7 +194,8 @@ def test_unmigrated_and_newer_schema_stop_with_the_fix(tmp_path: Path, db_url: s
     assert wsms(empty, "stock").exit_code == 0
     engine = make_engine(db_url)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff9999'"))
+        conn.execute(text("DELETE FROM alembic_version"))
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('ffff9999')"))
     engine.dispose()
     r = wsms(db_url, "stock")
     assert r.exit_code == 1 and "newer than this wsms" in r.stderr
