@@ -45,6 +45,7 @@ from wsms_tui.screens.menu import MenuScreen
 from wsms_tui.screens.messages import LoggedIn, OpenDesk
 from wsms_tui.screens.receiving import ReceivingScreen
 from wsms_tui.screens.stock import StockScreen
+from wsms_tui.screens.stocktake import StocktakeScreen
 from wsms_tui.screens.widgets.status_bar import StatusInfo
 from wsms_tui.security import Actor
 from wsms_tui.stock import PAGE
@@ -250,6 +251,8 @@ class WsmsApp(App[None]):
             return StockScreen(self.ctx)
         if name == "receiving":
             return ReceivingScreen(self.ctx)
+        if name == "stocktake":
+            return StocktakeScreen(self.ctx)
         return PlaceholderDeskScreen(self.ctx, desk_by_name(name))
 
     @on(OpenDesk)

@@ -52,7 +52,7 @@ DESKS: tuple[Desk, ...] = (
     Desk("orders", "f4", False),
     Desk("packing", "f5", False),
     Desk("waves", "f6", False),
-    Desk("stocktake", "f7", False),
+    Desk("stocktake", "f7", True),
     Desk("reports", "f8", False),
     Desk("admin", "f9", False),
 )
@@ -107,6 +107,16 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
             KeySpec("receiving.undo", "ctrl+z", "undo", _("undo the last line (or scan u)")),
             KeySpec("receiving.close", "ctrl+d", "close_receipt", _("close the receipt (press twice)")),
             KeySpec("receiving.cancel", "escape", "cancel_line", _("cancel the line being scanned")),
+        )
+    if desk == "stocktake":
+        return (
+            KeySpec("stocktake.empty", "ctrl+e", "location_empty", _("the location is empty (or scan EMPTY)")),
+            KeySpec("stocktake.done", "ctrl+d", "location_done", _("done with this location (or scan DONE)")),
+            KeySpec("stocktake.back", "escape", "back", _("back: drop the item, leave the location")),
+            KeySpec("stocktake.review", "ctrl+r", "review", _("review and approve the count (supervisor)")),
+            KeySpec("stocktake.approve", "ctrl+a", "approve", _("review: approve all counted (press twice)")),
+            KeySpec("stocktake.reject", "ctrl+x", "reject", _("review: reject the highlighted location")),
+            KeySpec("stocktake.review_close", "escape", "close_review", _("review: back to the desk")),
         )
     return ()
 

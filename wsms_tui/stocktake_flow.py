@@ -165,23 +165,23 @@ class CountFlow:
         return self._reject(raw, _("the command {c} does nothing at the count desk").format(c=name))
 
     def _on_location(self, code: str, raw: str) -> CountView:
+        """A location scan: check it may be counted (a refusal keeps the current location as it is), then
+        finish the current location when something was counted there, and start the new one."""
         assert self.ref is not None
+        try:
+            state = stocktake.start_location(self.db, self.actor, self.ref, code, raw=raw)
+        except WsmsError as exc:
+            return self._error(str(exc))
         note = ""
-        if self.location is not None and code != self.location:
+        if self.location is not None and state.location != self.location:
             if self.lines:
                 try:
                     done = stocktake.finish_location(self.db, self.actor, self.ref, self.location, raw=raw)
                 except WsmsError as exc:
-                    return self._show(self._step, message=str(exc), level="error", bell=True)
+                    return self._error(str(exc))
                 note = self._done_text(done) + " · "
             else:
                 note = _("{loc} left uncounted (scan EMPTY there if it is empty)").format(loc=self.location) + " · "
-        try:
-            state = stocktake.start_location(self.db, self.actor, self.ref, code, raw=raw)
-        except WsmsError as exc:
-            self.location, self.lines, self.last = None, [], None
-            self._step = "location"
-            return self._error(note + str(exc))
         self.location, self.round, self.lines, self.last, self._pending = state.location, state.round, state.lines, \
             None, None
         what = _("recount") if state.round == 2 else _("count")
