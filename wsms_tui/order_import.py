@@ -74,6 +74,15 @@ HEADER_FIELDS = ("order_date", "customer", "email", "phone", "address", "city", 
                  "priority", "express", "promised_date")
 
 
+class OrderFileRejected(ImportRejected):
+    """The order file itself cannot be read (encoding, size, header, format): nothing was imported."""
+
+    def __init__(self, path: Path, errors: list[RowError]) -> None:
+        self.errors = errors
+        head = _("{file}: nothing imported, the file itself has a problem").format(file=path.name)
+        BadInput.__init__(self, "\n".join([head, *(str(e) for e in errors[:200])]))
+
+
 @dataclass
 class OrderImportReport(ImportReport):
     unchanged: int = 0
@@ -672,9 +681,12 @@ def import_orders(db: Database, actor: Actor, path: Path, *, channel: str, fmt: 
         select(SalesChannel.default_format).where(SalesChannel.name == channel.strip())).scalar_one()))
     if fmt is not None and fmt != "auto" and fmt not in FORMATS:
         raise BadInput(_("format is one of: auto, {f}").format(f=", ".join(FORMATS)))
-    text = _decode(path, max_bytes)
-    fmt = fmt if fmt and fmt != "auto" else (ch_format if ch_format != "auto" else detect_format(path, text))
-    header, rows, errors = READERS[fmt](path, text)
+    try:
+        text = _decode(path, max_bytes)
+        fmt = fmt if fmt and fmt != "auto" else (ch_format if ch_format != "auto" else detect_format(path, text))
+        header, rows, errors = READERS[fmt](path, text)
+    except ImportRejected as exc:
+        raise OrderFileRejected(path, exc.errors) from None
     report = OrderImportReport("orders", path.name, rows=len(rows), format=fmt)
     if progress:
         progress("check", 0, len(rows))
