@@ -48,6 +48,7 @@ app.add_typer(audit_app, name="audit")
 __import__("wsms_tui.cli_devices", fromlist=["register"]).register(app)  # devices, print, printer
 __import__("wsms_tui.cli_waves", fromlist=["register"]).register(app)  # import layout, layout, route
 __import__("wsms_tui.cli_orders", fromlist=["register"]).register(app)  # orders, channels, exceptions, import orders
+__import__("wsms_tui.cli_stocktake", fromlist=["register"]).register(app)  # count
 app.add_typer(receipts_app, name="receipts")
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json")]

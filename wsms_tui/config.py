@@ -67,6 +67,24 @@ class PrinterConfig(BaseModel):
     dpi: int = 203
 
 
+class StocktakeSettings(BaseModel):
+    """Count defaults (``[stocktake]``): recount tolerances and the cycle-count rules; a count's own options win.
+
+    A counted line is within tolerance when |variance| ≤ max(``tol_qty``, ``tol_pct`` % of expected) and,
+    when ``tol_value`` is set, |variance| × unit cost ≤ ``tol_value``; beyond it another counter recounts."""
+
+    tol_qty: str = "0"
+    tol_pct: str = "0"
+    tol_value: str | None = None
+    blind: bool = True
+    cycle_days_a: int = 30
+    cycle_days_b: int = 91
+    cycle_days_c: int = 365
+    abc_a_pct: str = "80"
+    abc_b_pct: str = "95"
+    sales_days: int = 365
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WSMS_", env_nested_delimiter="__", extra="ignore")
 
@@ -85,6 +103,8 @@ class Settings(BaseSettings):
     spool_in_desk: bool = True
     #: your GS1 company prefix, for the SSCCs of LPN/pallet labels (GS1's documentation prefix by default)
     gs1_company_prefix: str = "0614141"
+    #: stocktake defaults: tolerances, blind, cycle-count frequencies per ABC class
+    stocktake: StocktakeSettings = Field(default_factory=StocktakeSettings)
 
     @classmethod
     def settings_customise_sources(

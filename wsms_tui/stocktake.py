@@ -123,6 +123,30 @@ class Policy:
     def days(self, cls: str) -> int:
         return dict(self.cycle_days)[cls]
 
+    @classmethod
+    def from_settings(cls, st: Any, **overrides: Any) -> Policy:
+        """From ``Settings.stocktake`` (``StocktakeSettings``), with per-count ``overrides`` (None = keep)."""
+        def dec(v: Any, what: str) -> Decimal:
+            d = ledger.to_qty(v, what)
+            if d < 0:
+                raise BadInput(_("{what} must not be negative").format(what=what))
+            return d
+
+        values = {
+            "tol_qty": dec(st.tol_qty, "tol_qty"), "tol_pct": dec(st.tol_pct, "tol_pct"),
+            "tol_value": None if st.tol_value in (None, "") else dec(st.tol_value, "tol_value"),
+            "blind": bool(st.blind),
+            "cycle_days": (("A", int(st.cycle_days_a)), ("B", int(st.cycle_days_b)), ("C", int(st.cycle_days_c))),
+            "abc_a_pct": dec(st.abc_a_pct, "abc_a_pct"), "abc_b_pct": dec(st.abc_b_pct, "abc_b_pct"),
+            "sales_days": int(st.sales_days),
+        }
+        for key, value in overrides.items():
+            if value is not None:
+                values[key] = dec(value, key) if key in ("tol_qty", "tol_pct", "tol_value") else value
+        if any(d <= 0 for _c, d in values["cycle_days"]):
+            raise BadInput(_("cycle-count frequencies are days above zero"))
+        return cls(**values)
+
 
 DEFAULT_POLICY = Policy()
 
