@@ -504,10 +504,14 @@ def _group(fmt: str, rows: list[_Row], skus: dict[str, int], errors: list[RowErr
 # ------------------------------------------------------------------ writing
 
 
+_DERIVED = frozenset({"ref", "__col__"})  # keys we add to a row, not the file's columns
+
+
 def _raw_json(path: Path, fmt: str, o: _Order, errors: list[RowError] | None = None) -> str:
     mine = {r.line for r in o.rows}
     body: dict[str, Any] = {"file": path.name, "format": fmt,
-                            "rows": [{"line": r.line, **r.raw} for r in o.rows[:200]]}
+                            "rows": [{"line": r.line, **{k: v for k, v in r.raw.items() if k not in _DERIVED}}
+                                     for r in o.rows[:200]]}
     if errors:
         body["errors"] = [str(e) for e in errors if e.line in mine][:200]
     return json.dumps(body, ensure_ascii=False, default=str)[:60_000]
