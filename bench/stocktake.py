@@ -77,9 +77,9 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 class Backend:
-    def __init__(self, kind: str, scale: str, rebuild: bool) -> None:
+    def __init__(self, kind: str, scale: str, rebuild: bool, cache_dir: Path | None = None) -> None:
         self.kind, self.scale, self.rebuild = kind, scale, rebuild
-        self.cache_dir = Path(tempfile.gettempdir())
+        self.cache_dir = cache_dir or Path(tempfile.gettempdir())
         self.created: list[str] = []
         self.work = Path(tempfile.mkdtemp(prefix="wsms-bench-stocktake-"))
 
@@ -339,12 +339,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-sqlite", action="store_true")
     ap.add_argument("--rebuild", action="store_true", help="build the cached demo again")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--cache-dir", type=Path, help="where the SQLite demo is cached (default: the temp dir)")
     args = ap.parse_args(argv)
     scale = "tiny" if args.tiny else "large"
     kinds = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.pg else [])
     figures: list[Figure] = []
     for kind in kinds:
-        be = Backend(kind, scale, args.rebuild)
+        be = Backend(kind, scale, args.rebuild, args.cache_dir)
         try:
             url = be.demo_copy()
             db = Database.open(url)

@@ -7,8 +7,11 @@ the supervisor role; held approvals; the Wilson interval.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -276,7 +279,7 @@ def test_cycle_count_abc_daily_list_and_next_date(db: Database) -> None:
     for i in range(4):
         ledger.post_move(db, admin, product="P1", qty=1, from_location="A-01", to_location=ledger.CUSTOMER,
                          op_id=f"sale{i}", kind="ship")
-    today = date.today()
+    today = datetime.now(UTC).date()
     policy = Policy(cycle_days=(("A", 30), ("B", 91), ("C", 365)))
     assert stocktake.abc_classes(db, boss, warehouse="W1", day=today, policy=policy) == {"A": 2, "B": 0, "C": 1}
     due = stocktake.cycle_list(db, clerk, warehouse="W1", day=today, limit=10, policy=policy)
@@ -367,3 +370,53 @@ def test_every_role_against_the_count_services(db: Database, role: str) -> None:
         events = db.read(lambda s, b=before: [(e.action, json.loads(e.payload)["wanted"]) for e in s.execute(
             select(AuditEvent).where(AuditEvent.seq > b)).scalars()])
         assert events == [("permission.denied", action)]
+
+
+def test_tolerances_by_quantity_percent_and_value(db: Database) -> None:
+    """Within tolerance the variance goes straight to review; beyond it (quantity, % or value) a recount."""
+    seed(db)
+    clerk = make_actor(db, "clerk", "clerk1")
+    boss = make_actor(db, "supervisor", "boss")
+
+    def first_count(policy: Policy, counted: int) -> str:
+        ref = stocktake.plan_spot(db, boss, locations=["A-01"], policy=policy).ref
+        stocktake.count_item(db, clerk, ref, location="A-01", product="P1", qty=counted, mode="set", op_id=f"{ref}-1")
+        stocktake.count_item(db, clerk, ref, location="A-01", product="LOT1", lot="L-7", qty=6, mode="set",
+                             op_id=f"{ref}-2")
+        status = stocktake.finish_location(db, clerk, ref, "A-01").status
+        stocktake.reject(db, boss, ref, locations=["A-01"], reason="test") if status != "recount" else \
+            stocktake.close_count(db, boss, ref)
+        return status
+
+    assert first_count(Policy(tol_qty=Decimal(2)), 8) == "counted"  # off by 2: within 2 units
+    assert first_count(Policy(tol_qty=Decimal(2)), 7) == "recount"
+    assert first_count(Policy(tol_pct=Decimal(20)), 8) == "counted"  # 20 % of 10
+    assert first_count(Policy(tol_pct=Decimal(20)), 12) == "counted"
+    assert first_count(Policy(tol_pct=Decimal(20)), 13) == "recount"
+    # value: 3 × 1.25 = 3.75 beyond 3.00 even though 3 units are within the quantity tolerance
+    assert first_count(Policy(tol_qty=Decimal(5), tol_value=Decimal(3)), 7) == "recount"
+    assert first_count(Policy(tol_qty=Decimal(5), tol_value=Decimal(4)), 7) == "counted"
+
+
+def test_policy_from_settings() -> None:
+    from wsms_tui.config import StocktakeSettings
+
+    p = Policy.from_settings(StocktakeSettings(tol_qty="1.5", tol_value="20", cycle_days_a=7), blind=False)
+    assert (p.tol_qty, p.tol_value, p.blind, p.days("A"), p.days("C")) == (Decimal("1.5"), Decimal(20), False, 7, 365)
+    with pytest.raises(BadInput):
+        Policy.from_settings(StocktakeSettings(tol_qty="-1"))
+    with pytest.raises(BadInput):
+        Policy.from_settings(StocktakeSettings(cycle_days_b=0))
+
+
+def test_bench_runs_in_its_tiny_mode(tmp_path: Path) -> None:
+    """bench/stocktake.py end to end on the tiny demo (SQLite), so it never rots; figures are not checked."""
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "bench.stocktake", "--tiny", "--cache-dir", str(tmp_path), "--json",
+                           str(out)],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "cycle list" in proc.stdout and "approve full count" in proc.stdout and "ledger verify OK" in proc.stderr
+    figures = json.loads(out.read_text(encoding="utf-8"))["figures"]
+    assert [f["name"] for f in figures] == ["cycle list", "approve full count"]
+    assert all(f["seconds"] > 0 and f["baseline"] > 0 for f in figures)

@@ -624,7 +624,7 @@ def cycle_list(db: Database, actor: Actor, *, warehouse: str | None = None, day:
                limit: int | None = None, policy: Policy = DEFAULT_POLICY) -> list[CycleDue]:
     """Today's cycle-count list: due locations, most overdue first, capped at the daily rate (or ``limit``)."""
     require(db, actor, "count.view")
-    day = day or date.today()
+    day = day or _now().date()  # days are UTC days, like the ledger times they are compared with
 
     def work(s: Session) -> list[CycleDue]:
         wid = _warehouse_id(s, warehouse)
@@ -640,7 +640,7 @@ def abc_classes(db: Database, actor: Actor, *, warehouse: str | None = None, day
                 policy: Policy = DEFAULT_POLICY) -> dict[str, int]:
     """How many stock locations fall in each ABC class (for the CLI and the desk)."""
     require(db, actor, "count.view")
-    day = day or date.today()
+    day = day or _now().date()  # days are UTC days, like the ledger times they are compared with
 
     def work(s: Session) -> dict[str, int]:
         base = _abc_query(s, warehouse_id=_warehouse_id(s, warehouse), day=day, policy=policy).subquery()
@@ -654,7 +654,7 @@ def abc_classes(db: Database, actor: Actor, *, warehouse: str | None = None, day
 def plan_cycle(db: Database, actor: Actor, *, warehouse: str, day: date | None = None, limit: int | None = None,
                policy: Policy = DEFAULT_POLICY) -> CountSummary:
     """Plan today's cycle-count list of a warehouse as a count."""
-    day = day or date.today()
+    day = day or _now().date()  # days are UTC days, like the ledger times they are compared with
 
     def build(s: Session) -> tuple[CountSession, int]:
         wid = _warehouse_id(s, warehouse)
