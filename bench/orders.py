@@ -309,14 +309,20 @@ def bench_queue(be: Backend, url: str) -> Figure:
     for _ in range(5):
         t0 = time.perf_counter()
         for cond in ("o.express = false", "lower(o.customer) LIKE '%customer 4242%'"):
-            cur.execute("SELECT o.id, o.external_ref, o.customer, o.status, count(l.id), sum(l.qty) FROM sales_order o "
-                        "LEFT JOIN sales_order_line l ON l.order_id = o.id AND l.status = 'open' "
-                        f"WHERE o.status = 'new' AND {cond} GROUP BY o.id ORDER BY o.id DESC LIMIT 200")
+            cur.execute(f"SELECT o.id FROM sales_order o WHERE o.status = 'new' AND {cond} ORDER BY o.id DESC "
+                        "LIMIT 200")
+            ids = ",".join(str(r[0]) for r in cur.fetchall()) or "0"
+            cur.execute("SELECT o.id, c.name, o.external_ref, o.customer, o.status, w.code, a.n, a.q "
+                        "FROM sales_order o JOIN sales_channel c ON c.id = o.channel_id "
+                        "LEFT JOIN warehouse w ON w.id = o.warehouse_id "
+                        "LEFT JOIN (SELECT order_id, count(*) AS n, sum(qty) AS q FROM sales_order_line WHERE "
+                        f"status = 'open' AND order_id IN ({ids}) GROUP BY order_id) a ON a.order_id = o.id "
+                        f"WHERE o.id IN ({ids})")
             cur.fetchall()
         raw_times.append(time.perf_counter() - t0)
     con.close()
     return Figure(be.kind, "order queue: 2 filtered pages", "ms", min(times) * 1000 / 2, min(raw_times) * 1000 / 2,
-                  "raw driver, same SELECT")
+                  "raw driver, same two SELECTs")
 
 
 def run_backend(kind: str, sizes: Sizes, workdir: Path) -> list[Figure]:

@@ -371,17 +371,29 @@ class OrderRow:
     allocated: Decimal
 
 
-def _order_query(f: OrderFilter):  # type: ignore[no-untyped-def]
+def _rows_query(ids: Any):  # type: ignore[no-untyped-def]
+    """The queue's columns for the orders in ``ids`` (a page: line totals aggregated for it only)."""
     lt = SalesOrderLine
     agg = (select(lt.order_id, func.count().label("n"), func.sum(raw(lt.qty)).label("q"),
                   func.sum(raw(lt.allocated_qty) + raw(lt.shipped_qty)).label("a"))
-           .where(lt.status == "open").group_by(lt.order_id).subquery())
-    q = (select(SalesOrder.id, SalesChannel.name, SalesOrder.external_ref, SalesOrder.order_date,
-                SalesOrder.customer, SalesOrder.phone, SalesOrder.country, SalesOrder.priority, SalesOrder.express,
-                SalesOrder.promised_date, SalesOrder.status, Warehouse.code, agg.c.n, agg.c.q, agg.c.a)
-         .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
-         .outerjoin(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
-         .outerjoin(agg, agg.c.order_id == SalesOrder.id))
+           .where(lt.status == "open", lt.order_id.in_(ids)).group_by(lt.order_id).subquery())  # type: ignore[attr-defined]
+    return (select(SalesOrder.id, SalesChannel.name, SalesOrder.external_ref, SalesOrder.order_date,
+                   SalesOrder.customer, SalesOrder.phone, SalesOrder.country, SalesOrder.priority, SalesOrder.express,
+                   SalesOrder.promised_date, SalesOrder.status, Warehouse.code, agg.c.n, agg.c.q, agg.c.a)
+            .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
+            .outerjoin(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
+            .outerjoin(agg, agg.c.order_id == SalesOrder.id)
+            .where(SalesOrder.id.in_(ids)))  # type: ignore[union-attr]
+
+
+def _order_query(f: OrderFilter):  # type: ignore[no-untyped-def]
+    """The ids of the orders a filter keeps (joins only what the filter needs)."""
+    q = select(SalesOrder.id)
+    if f.channel:
+        q = q.join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
+    if f.warehouse:
+        q = q.join(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
+    lt = SalesOrderLine
     if f.status:
         q = q.where(SalesOrder.status.in_(f.status))  # type: ignore[attr-defined]
     if f.channel:
@@ -424,7 +436,11 @@ def order_page(db: Database, actor: Actor, f: OrderFilter = OrderFilter(), *, li
         q = _order_query(f)
         if before_id is not None:
             q = q.where(SalesOrder.id < before_id)
-        return [_order_row(r) for r in s.execute(q.order_by(SalesOrder.id.desc()).limit(limit)).all()]  # type: ignore[union-attr]
+        ids = list(s.execute(q.order_by(SalesOrder.id.desc()).limit(limit)).scalars())  # type: ignore[union-attr]
+        if not ids:
+            return []
+        rows = {r[0]: r for r in s.execute(_rows_query(ids)).all()}
+        return [_order_row(rows[i]) for i in ids]
 
     return db.read(work)
 
@@ -497,7 +513,7 @@ def order_detail(db: Database, actor: Actor, ref: str | int) -> OrderDetail:
 
     def work(s: Session) -> OrderDetail:
         oid = find_order_id(s, ref)
-        r = s.execute(_order_query(OrderFilter()).where(SalesOrder.id == oid)).one()
+        r = s.execute(_rows_query([oid])).one()
         o = s.execute(select(SalesOrder).where(SalesOrder.id == oid)).scalar_one()
         lt = SalesOrderLine
         lines = [OrderLineView(*x) for x in s.execute(
@@ -525,7 +541,7 @@ def order_timeline(db: Database, actor: Actor, ref: str | int) -> tuple[OrderRow
 
     def work(s: Session) -> tuple[OrderRow, list[StatusEventView]]:
         oid = find_order_id(s, ref)
-        r = s.execute(_order_query(OrderFilter()).where(SalesOrder.id == oid)).one()
+        r = s.execute(_rows_query([oid])).one()
         return _order_row(r), _timeline(s, oid)
 
     return db.read(work)
