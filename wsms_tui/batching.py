@@ -21,8 +21,10 @@ Methods:
 ``fcfs``
     The baseline: orders in arrival order, a new tour whenever the next order does not fit.
 
-An order is never split across tours unless it alone exceeds the capacity; then its lines are cut
-into chunks that fit (``BatchPlan.split_orders`` names them). Every order line is in exactly one tour.
+A plan never travels more than FCFS: in a group where the greedy method does worse (small or odd
+groups), the FCFS batches are kept. An order is never split across tours unless it alone exceeds
+the capacity; then its lines are cut into chunks that fit (``BatchPlan.split_orders`` names them).
+Every order line is in exactly one tour.
 ``group_by`` keeps groups apart (e.g. ``lambda o: (o.carrier, o.cutoff)``); tours are listed most
 urgent first. Everything is deterministic: ties break on order ids.
 """
@@ -430,7 +432,9 @@ def plan_batches(orders: Sequence[Order], router: Router, capacity: Capacity, *,
         for u in g:
             one = _Batch([u], dist(u.points), xy)
             items.append(one)
-        batches += (_savings if method == "savings" else _seed)(items, capacity, dist, neighbours)
+        planned = (_savings if method == "savings" else _seed)(items, capacity, dist, neighbours)
+        # greedy rules can lose to FCFS on small or odd groups: never hand out more travel than the baseline
+        batches += planned if sum(b.length for b in planned) <= sum(b.length for b in fb) + 1e-9 else fb
     tours = _tours(batches, router, exact_limit)
     travel = sum(t.length for t in tours)
     pct = 100.0 * (fcfs_travel - travel) / fcfs_travel if fcfs_travel > 0 else 0.0

@@ -282,7 +282,7 @@ class Router:
         limit = self.exact_limit if exact_limit is None else exact_limit
         if not pts:
             return [], 0.0, "ratliff-rosenthal" if len(self.geometry.blocks) == 1 else "held-karp", True
-        if len(self.geometry.blocks) == 1 and self._rr_applicable():
+        if len(self.geometry.blocks) == 1:  # dead-end aisles and a depot on either cross aisle included
             order, length = _rr_route(self.geometry, list(pts), with_order=with_order)
             return order, length, "ratliff-rosenthal", True
         if len(pts) <= limit:
@@ -297,9 +297,6 @@ class Router:
 
     def points_length(self, pts: Iterable[Point], *, exact_limit: int | None = None) -> float:
         return self.optimal_points(sorted(pts), exact_limit=exact_limit, with_order=False)[1]
-
-    def _rr_applicable(self) -> bool:
-        return True  # one block: the DP handles dead-end aisles and a depot on either cross aisle
 
     def _finish(self, order: list[Point], by_point: dict[Point, list[str]], length: float | None, method: str,
                 exact: bool) -> Route:
@@ -819,8 +816,6 @@ def _rr_route(g: Geometry, pts: list[Point], *, with_order: bool = True) -> tupl
             best, bs = cost[s], s
     if bs < 0:
         raise BadInput(_("no tour reaches every location from the depot (dead-end aisles?)"))
-    if not with_order:
-        return [], best
     # walk the back pointers
     vopt = [0] * len(col)
     hcopies = [(0, 0)] * len(col)
