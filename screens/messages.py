@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from wsms_tui.printing import JobInfo
 from wsms_tui.security import Actor
 
 
@@ -22,3 +23,11 @@ class OpenDesk(Message):
         super().__init__()
         self.desk = desk
         self.code = code
+
+
+class LabelQueued(Message):
+    """A label was put in the print spool (the App wakes the printer's worker)."""
+
+    def __init__(self, job: JobInfo) -> None:
+        super().__init__()
+        self.job = job

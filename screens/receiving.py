@@ -13,6 +13,11 @@ scan, and ``handle_scan`` calls the flow synchronously (a few ms), so a burst is
 Keys (ids in ``wsms_tui.keys.desk_keys``, remappable): Ctrl+Z undo, Ctrl+D close (press twice),
 Esc on an empty field cancels the line being scanned. ``u`` and the command barcodes
 ``%CMD:UNDO`` / ``%CMD:DONE`` / ``%CMD:CANCEL`` are scans like any other.
+
+Labels (``screens/print_dialog.py``: preview first, Enter prints): Ctrl+L or the command barcode
+``%CMD:PRINT`` — a product/lot label for the line just received (its qty as the count, its lot or
+serial); Ctrl+O — a location label for the next location scanned or typed (or the one in the scan
+field); Ctrl+N — an LPN/pallet label with a fresh SSCC for the open receipt.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from uuid import uuid4
 
 from rich.text import Text
 from textual import events, on
@@ -30,12 +36,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
-from wsms_tui import receiving
+from wsms_tui import label_jobs, labels, printing, receiving
 from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.receiving_flow import FlowView, LineDraft, ReceivingFlow
 from wsms_tui.screens.base import DeskContext, DeskScreen
+from wsms_tui.screens.print_dialog import PrintDialog, PrintRequest
 from wsms_tui.screens.widgets.scan_input import ScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
@@ -43,6 +50,7 @@ HIDDEN = "·"  # an expected quantity hidden from a clerk (blind receipt)
 PIN_MASK = "•"
 CLOSE_COMMAND = "%CMD:DONE"
 CANCEL_COMMAND = "%CMD:CANCEL"
+PRINT_COMMAND = "%CMD:PRINT"
 
 
 def qty_cell(value: Decimal | None) -> Text:
@@ -111,6 +119,7 @@ class ReceivingScreen(DeskScreen):
         self.view: FlowView = self.flow.view
         self._lines_of: str | None = None  # the receipt whose lines fill the lines table
         self._close_armed = False
+        self._location_label_armed = False  # Ctrl+O: the next scan is the location to label
 
     def desk_title(self) -> str:
         return _("wsms · Receiving")
@@ -172,6 +181,14 @@ class ReceivingScreen(DeskScreen):
     def handle_scan(self, value: str, raw: str) -> None:
         """A scan from the scan field (or a serial scanner): one step of the flow."""
         self._close_armed = False
+        if self._location_label_armed:
+            self._location_label_armed = False
+            self.query_one("#rcv-prompt", Static).update(Text(self.view.prompt, no_wrap=True, overflow="ellipsis"))
+            self.print_location_label(value)
+            return
+        if value.strip().upper() == PRINT_COMMAND:
+            self.action_print_product()
+            return
         self.run_flow(lambda: self.flow.feed(value, raw))
 
     @on(ReceivingScanInput.Confirmed)
@@ -223,12 +240,97 @@ class ReceivingScreen(DeskScreen):
     def action_cancel_line(self) -> None:
         """Drop the line being scanned; after close, go back to the list of receipts."""
         self._close_armed = False
+        if self._location_label_armed:
+            self._location_label_armed = False
+            self.render_view(self.view)
+            self.show_message(_("no location label"), "info")
+            return
         if self.view.step == "closed":
             self.show_list()
             return
         if self.flow.receipt is None:
             return
         self.run_flow(lambda: self.flow.feed(CANCEL_COMMAND))
+
+    # -- labels ------------------------------------------------------------------------------
+
+    def _printer_dpi(self) -> int:
+        name = self.ctx.settings.printer
+        return printing.resolve_printer(self.ctx.settings, name).dpi if name else 203
+
+    def open_print_dialog(self, title: str, make: Callable[[int], labels.Label], key: str) -> None:
+        """Make the label (a service call), then preview it in the print dialog."""
+        self._close_armed = False
+        try:
+            label = make(self._printer_dpi())
+        except WsmsError as exc:
+            self.app.bell()
+            self.show_message(str(exc), "error")
+            return
+        request = PrintRequest(title, label, self.ctx.settings.printer, key)
+        self.app.push_screen(PrintDialog(self.ctx.db, self.ctx.actor, request, self.ctx.key_display),
+                             self._printed)
+
+    def _printed(self, job: printing.JobInfo | None) -> None:
+        if job is None:
+            self.show_message(_("label not printed"), "info")
+        elif job.status == "queued":
+            self.show_message(_("label queued: job {id} on {p}").format(id=job.id, p=job.printer), "ok")
+        else:
+            self.show_message(_("that label is job {id} already ({st}); print it again from the print queue "
+                                "with a reason").format(id=job.id, st=job.status), "info")
+
+    def action_print_product(self) -> None:
+        """A product/lot label for the line just received: its quantity as the count, its lot or serial."""
+        line = self.flow.last_received
+        if line is None:
+            self.app.bell()
+            self.show_message(_("receive a line first: the label is for the line just received"), "error")
+            return
+        count = int(line.qty) if line.qty == line.qty.to_integral_value() else None
+        title = _("Product label: {sku}{lot} × {q} (line {n} of {r})").format(
+            sku=line.sku, lot=f" {line.lot}" if line.lot else "", q=qty_str(line.qty), n=line.line_no, r=line.receipt)
+        self.open_print_dialog(title, lambda dpi: label_jobs.make_product_label(
+            self.ctx.db, self.ctx.actor, sku=line.sku, lot=line.lot, count=count, dpi=dpi),
+            f"rcv-label:{line.op_id}")
+
+    def action_print_location(self) -> None:
+        """A location label: the code in the scan field, else the next location scanned or typed."""
+        typed = self.scan_input.buffer.strip()
+        if typed:
+            self.scan_input.clear()
+            self.print_location_label(typed)
+            return
+        self._location_label_armed = True
+        back = self.ctx.key_display.get("receiving.cancel") or key_label("escape")
+        self.query_one("#rcv-prompt", Static).update(Text(
+            _("Location label: scan or type the location ({key}: never mind)").format(key=back),
+            no_wrap=True, overflow="ellipsis"))
+
+    def print_location_label(self, code: str) -> None:
+        from wsms_tui.barcodes import interpret
+
+        scanned = interpret(code)
+        where = scanned.location if scanned.kind == "location" and scanned.location else code.strip()
+        self.open_print_dialog(_("Location label: {code}").format(code=where),
+                               lambda dpi: label_jobs.make_location_label(self.ctx.db, self.ctx.actor, where, dpi=dpi),
+                               f"loc-label:{where}:{uuid4().hex[:12]}")
+
+    def action_print_lpn(self) -> None:
+        """An LPN/pallet label with a fresh SSCC for the open receipt (the SSCC is taken now)."""
+        receipt = self.flow.receipt
+        if receipt is None:
+            self.app.bell()
+            self.show_message(_("open a receipt first: the pallet label is for its goods"), "error")
+            return
+        line = self.flow.last_received
+        contents = (f"{qty_str(line.qty)} × {line.sku}" + (f" {line.lot}" if line.lot else "")
+                    if line is not None and line.receipt == receipt else "")
+        key = f"lpn:{uuid4().hex}"
+        self.open_print_dialog(_("Pallet label (new SSCC) for {r}").format(r=receipt),
+                               lambda dpi: label_jobs.make_lpn_label(
+                                   self.ctx.db, self.ctx.actor, company_prefix=self.ctx.settings.gs1_company_prefix,
+                                   contents=contents, reference=receipt, dpi=dpi), key)
 
     def help_rows(self) -> list[tuple[str, str]]:
         """This desk's rows for F1: its own keys (as remapped) and how to pick a receipt."""

@@ -13,10 +13,18 @@ without its own scan flow opens the Stock desk with that code.
 An optional serial scanner (``Settings.scanner.url``) is read by a ``SerialScanner`` thread; each scan
 is posted to the App (``WsmsApp.ScannerScan``) and handed, on the UI thread and in arrival order, to
 the desk on screen (``DeskScreen.handle_scan``), exactly like a scan typed into its scan field.
+
+Printing: with ``Settings.printer`` set and ``spool_in_desk`` on, a ``printing.SpoolRunner`` (one
+``PrinterWorker`` thread) prints this desk's spooled labels from login until exit. Its status reaches
+the UI thread as one pending ``PrinterStatusChanged`` message at a time (the newest status wins, so a
+flood of reports costs one repaint) and is shown on every screen's status bar (``printer_state``).
+``LabelQueued`` (posted by the print dialog and the print queue) wakes the worker. F11 opens the print
+queue (``screens/print_queue.py``) over the current desk.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -28,13 +36,16 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 
-from wsms_tui import users
+from wsms_tui import printing, users
 from wsms_tui.config import Settings
 from wsms_tui.database import Database
 from wsms_tui.devices.scan import Scan
 from wsms_tui.devices.serial_scanner import ScannerState, ScannerStatus, SerialScanner
+from wsms_tui.devices.spool import WorkerStatus
+from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import DESKS, KeySpec, all_desk_keys, desk_by_name, desk_keys, desk_titles, key_label, keys
 from wsms_tui.screens.base import DeskContext, DeskScreen
@@ -42,11 +53,12 @@ from wsms_tui.screens.desk import PlaceholderDeskScreen
 from wsms_tui.screens.help import HelpScreen
 from wsms_tui.screens.login import LoginScreen
 from wsms_tui.screens.menu import MenuScreen
-from wsms_tui.screens.messages import LoggedIn, OpenDesk
+from wsms_tui.screens.messages import LabelQueued, LoggedIn, OpenDesk
+from wsms_tui.screens.print_queue import PrintQueueScreen
 from wsms_tui.screens.receiving import ReceivingScreen
 from wsms_tui.screens.stock import StockScreen
 from wsms_tui.screens.stocktake import StocktakeScreen
-from wsms_tui.screens.widgets.status_bar import StatusInfo
+from wsms_tui.screens.widgets.status_bar import PrinterState, StatusInfo
 from wsms_tui.security import Actor
 from wsms_tui.stock import PAGE
 from wsms_tui.users import DemoLogin
@@ -64,6 +76,11 @@ def short_db_label(url: str) -> str:
         return f"sqlite:{Path(u.database).name if u.database else ':memory:'}"
     host = u.host or "localhost"
     return f"{u.get_backend_name()}://{host}{':' + str(u.port) if u.port else ''}/{u.database or ''}"
+
+
+def printer_label(name_or_url: str) -> str:
+    """A printer as the status bar shows it: its name, or a URL without the scheme (``10.0.0.5:9100``)."""
+    return name_or_url.split("://", 1)[1] if "://" in name_or_url else name_or_url
 
 
 def make_bindings(specs: Iterable[KeySpec]) -> list[BindingType]:
@@ -113,6 +130,15 @@ class WsmsApp(App[None]):
             super().__init__()
             self.scan = scan
 
+    class PrinterStatusChanged(Message):
+        """The print worker reported a new status (posted from its thread; read the newest on the UI thread)."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, WsmsApp.PrinterStatusChanged)
+
+    #: the printer part of every status bar (None: ``StatusInfo.printer`` as composed)
+    printer_state: reactive[PrinterState | None] = reactive(None)
+
     class ScannerStatusChanged(Message):
         """The serial scanner connected, lost its device, or stopped (posted from its reader thread)."""
 
@@ -122,7 +148,7 @@ class WsmsApp(App[None]):
 
     def __init__(self, db: Database, settings: Settings, *, desk: str | None = None,
                  demo_logins: list[Any] | None = None, page_size: int = PAGE,
-                 gs_substitutes: Iterable[str] | None = None) -> None:
+                 gs_substitutes: Iterable[str] | None = None, spool_options: dict[str, float] | None = None) -> None:
         super().__init__()
         self.db = db
         self.settings = settings
@@ -135,6 +161,11 @@ class WsmsApp(App[None]):
         self.keymap: dict[str, str] = {k: v for k, v in settings.keys.items() if v}
         self.theme = settings.theme if settings.theme in self.available_themes else DEFAULT_THEME
         self.scanner: SerialScanner | None = None  # when settings.scanner.url is set
+        self.spool: printing.SpoolRunner | None = None  # when settings.printer is set and spool_in_desk
+        self.spool_options = dict(spool_options or {})  # SpoolRunner timeouts (tests make them short)
+        self._spool_lock = threading.Lock()
+        self._spool_latest: WorkerStatus | None = None
+        self._spool_pending = False
 
     def _demo_logins(self, given: list[Any] | None) -> list[DemoLogin]:
         if given is None:
@@ -166,6 +197,60 @@ class WsmsApp(App[None]):
         if scanner is not None:
             scanner.stop()
             scanner.join(2)
+        self.stop_spool()
+
+    # -- the print spool ---------------------------------------------------------------------
+
+    def start_spool(self, actor: Actor) -> None:
+        """Start this desk's print worker (``settings.printer``, when ``spool_in_desk``); once per app."""
+        name = self.settings.printer
+        if not name or not self.settings.spool_in_desk or self.spool is not None:
+            return
+        try:
+            config = printing.resolve_printer(self.settings, name)
+            self.spool = printing.SpoolRunner(self.db, actor, name, config, on_status=self._spool_status,
+                                              **self.spool_options).start()
+        except (WsmsError, OSError, ValueError) as exc:
+            self.printer_state = PrinterState(_("{p} not started: {e}").format(p=name, e=exc), True)
+
+    def stop_spool(self) -> None:
+        """Stop the print worker (a job in hand stays queued for the next start); never blocks exit for long."""
+        runner, self.spool = self.spool, None
+        if runner is not None:
+            runner.stop(timeout=3)
+
+    def _spool_status(self, status: WorkerStatus) -> None:
+        """On the worker thread: keep the newest status; post one message unless one is pending."""
+        with self._spool_lock:
+            self._spool_latest = status
+            if self._spool_pending:
+                return
+            self._spool_pending = True
+        self.post_message(self.PrinterStatusChanged())
+
+    @on(PrinterStatusChanged)
+    def printer_status_changed(self, message: PrinterStatusChanged) -> None:
+        with self._spool_lock:
+            status, self._spool_pending = self._spool_latest, False
+        text, fault = printing.printer_state_text(printer_label(self.settings.printer), status)
+        self.printer_state = PrinterState(text, fault)
+        if isinstance(self.screen, PrintQueueScreen):
+            self.screen.reload()
+
+    @on(LabelQueued)
+    def label_queued(self, message: LabelQueued) -> None:
+        if self.spool is not None:
+            self.spool.wake()
+
+    def action_print_queue(self) -> None:
+        """F11: the print queue over the current desk (F11 or Esc again goes back)."""
+        if isinstance(self.screen, PrintQueueScreen):
+            self.pop_screen()
+            return
+        if self.ctx is None:
+            self.bell()
+            return
+        self.push_screen(PrintQueueScreen(self.ctx))
 
     @on(ScannerScan)
     def scanner_scan(self, message: ScannerScan) -> None:
@@ -199,8 +284,16 @@ class WsmsApp(App[None]):
             warehouse="—",
             database=short_db_label(self.db.url),
             scanner=scanner,
-            printer=_("none"),
+            printer=self._printer_info(),
         )
+
+    def _printer_info(self) -> str:
+        name = self.settings.printer
+        if not name:
+            return _("none")
+        if not self.settings.spool_in_desk:
+            return _("{p} (shared spool)").format(p=printer_label(name))
+        return printer_label(name)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -234,6 +327,7 @@ class WsmsApp(App[None]):
     @on(LoggedIn)
     async def logged_in(self, message: LoggedIn) -> None:
         self.actor = message.actor
+        self.start_spool(message.actor)
         self.ctx = DeskContext(self.db, self.settings, message.actor, self.status_info(message.actor),
                                page_size=self.page_size, gs_substitutes=self.gs_substitutes,
                                key_display=self.key_display())

@@ -93,6 +93,7 @@ def keys() -> tuple[KeySpec, ...]:
         KeySpec("help", "f1", "help", _("Help: the keys")),
         *(KeySpec(d.binding_id, d.key, f"desk('{d.name}')", d.title) for d in DESKS),
         KeySpec("menu", "f10", "desk('menu')", _("Desk menu")),
+        KeySpec("print_queue", "f11", "print_queue", _("Print queue: reprint with a reason, held labels")),
         KeySpec("quit", "ctrl+q", "quit", _("Quit")),
     )
 
@@ -107,6 +108,11 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
             KeySpec("receiving.undo", "ctrl+z", "undo", _("undo the last line (or scan u)")),
             KeySpec("receiving.close", "ctrl+d", "close_receipt", _("close the receipt (press twice)")),
             KeySpec("receiving.cancel", "escape", "cancel_line", _("cancel the line being scanned")),
+            KeySpec("receiving.print_product", "ctrl+l", "print_product",
+                    _("label for the line just received (or scan %CMD:PRINT)")),
+            KeySpec("receiving.print_location", "ctrl+o", "print_location",
+                    _("location label: then scan or type the location")),
+            KeySpec("receiving.print_lpn", "ctrl+n", "print_lpn", _("LPN/pallet label with a new SSCC")),
         )
     if desk == "stocktake":
         return (
@@ -121,9 +127,21 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
     return ()
 
 
+def print_keys() -> tuple[KeySpec, ...]:
+    """The keys of the print dialog and of the print queue screen (ids remap like the others)."""
+    return (
+        KeySpec("print.confirm", "f12", "confirm", _("print dialog: print (Enter does too)")),
+        KeySpec("print.cancel", "escape", "cancel", _("print dialog: do not print")),
+        KeySpec("print_queue.reprint", "ctrl+r", "reprint", _("print again, with a reason")),
+        KeySpec("print_queue.mark_printed", "ctrl+y", "mark_printed", _("a held label did print: close it")),
+        KeySpec("print_queue.cancel", "ctrl+x", "cancel_job", _("cancel a queued or held job")),
+        KeySpec("print_queue.close", "escape", "close", _("back to the desk")),
+    )
+
+
 def all_desk_keys() -> tuple[KeySpec, ...]:
-    """Every desk's own keys, for the keymap display."""
-    return tuple(spec for desk in DESKS for spec in desk_keys(desk.name))
+    """Every desk's own keys (and the print screens'), for the keymap display."""
+    return (*(spec for desk in DESKS for spec in desk_keys(desk.name)), *print_keys())
 
 
 def desk_by_name(name: str) -> Desk:

@@ -264,6 +264,26 @@ class SpoolRunner:
     def wake(self) -> None:
         self.worker.wake()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the worker and wait for it (at most ``timeout`` s; it is a daemon thread either way)."""
+        self._listener = None  # no status reports to a UI that is going away
         self.worker.stop()
-        self.worker.join(10)
+        self.worker.join(timeout)
+
+
+def printer_state_text(printer: str, status: WorkerStatus | None) -> tuple[str, bool]:
+    """A short printer state for a status bar: (``dock1 paper out``, is it a fault?)."""
+    if status is None:
+        return _("{p} starting").format(p=printer), False
+    if status.state == "not ready":
+        problems = status.printer.problems if status.printer is not None else []
+        what = ", ".join(_(p) for p in problems) if problems else _("not ready")
+        if status.printer is not None and status.printer.partial_format and not problems:
+            what = _("partial format cancelled")
+        return f"{printer} {what}", True
+    if status.state == "offline":
+        return _("{p} offline").format(p=printer), True
+    if status.state == "idle" and "held" in status.detail:
+        return _("{p} idle, {held}").format(p=printer, held=status.detail.split(":", 1)[0]), False
+    names = {"idle": _("idle"), "printing": _("printing"), "stopped": _("stopped")}
+    return f"{printer} {names.get(status.state, status.state)}", status.state == "stopped"

@@ -50,6 +50,19 @@ class LineDraft:
 
 
 @dataclass(frozen=True)
+class ReceivedLine:
+    """The line this clerk received last in this session (what a product label is printed for)."""
+
+    receipt: str
+    line_no: int
+    sku: str
+    qty: Decimal
+    lot: str | None
+    location: str
+    op_id: str  # the ledger op id: unique per received line (a label's idempotency key builds on it)
+
+
+@dataclass(frozen=True)
 class FlowView:
     step: str  # receipt | product | lot | expiry | location | supervisor_user | supervisor_pin | closed
     prompt: str
@@ -130,6 +143,8 @@ class ReceivingFlow:
         self._new_op_id = new_op_id or (lambda: f"rcv:{uuid.uuid4().hex}")
         self.receipt: str | None = None
         self.draft: LineDraft | None = None
+        #: the line received last in this session (None after an undo or before the first line)
+        self.last_received: ReceivedLine | None = None
         self._step = "receipt"
         self._supervisor: str | None = None
         self._view = FlowView("receipt", _("Scan or choose a receipt"))
@@ -185,6 +200,7 @@ class ReceivingFlow:
         except WsmsError as exc:
             return self._show(self._step, message=str(exc), level="error", bell=True)
         self.draft = None
+        self.last_received = None
         return self._show("product", message=_(
             "undone: {q} × {sku} back out of {loc} (line {n}: {got} received)").format(
             q=res.move.qty, sku=res.move.sku, loc=res.move.from_location, n=res.line_no, got=res.received_qty),
@@ -336,6 +352,8 @@ class ReceivingFlow:
         except WsmsError as exc:
             return self._reject(raw, str(exc), keep_step=True)
         self.draft = None
+        self.last_received = ReceivedLine(res.receipt, res.line_no, res.move.sku, res.move.qty, res.move.lot_no,
+                                          res.move.to_location, res.move.op_id)
         exp = "" if res.expected_qty is None else f"/{res.expected_qty}"
         return self._show("product", message=_("✓ {q} × {sku} into {loc} (line {n}: {got}{exp})").format(
             q=res.move.qty, sku=res.move.sku, loc=res.move.to_location, n=res.line_no, got=res.received_qty,

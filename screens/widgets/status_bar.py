@@ -1,4 +1,10 @@
-"""The status bar at the bottom of every desk: a message line and who/where/which devices."""
+"""The status bar at the bottom of every desk: a message line and who/where/which devices.
+
+The printer part follows the App's ``printer_state`` (``PrinterState``: text and whether it is a fault)
+when the App has one: every bar on every screen shows the same printer state, updated as the print
+worker reports it. A fault (paper out, head open, paused, offline) is shown in red at the *front* of
+the line, so it is never cut off on a narrow terminal.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,14 @@ class StatusInfo:
     database: str = "—"
     scanner: str = "keyboard"
     printer: str = "none"
+
+
+@dataclass(frozen=True)
+class PrinterState:
+    """The printer part of the bar: ``text`` (e.g. ``dock1 paper out``), ``fault`` shows it in red."""
+
+    text: str
+    fault: bool = False
 
 
 class StatusBar(Widget):
@@ -59,6 +73,7 @@ class StatusBar(Widget):
     def __init__(self, info: StatusInfo, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.info = info
+        self.printer: PrinterState | None = None  # None: ``info.printer`` as given
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-message")
@@ -66,14 +81,32 @@ class StatusBar(Widget):
 
     def _info_text(self) -> Text:
         i = self.info
+        printer = self.printer or PrinterState(i.printer)
         parts = [
             f"{i.user} ({i.role})",
             i.warehouse,
             i.database,
             _("scanner: {state}").format(state=i.scanner),
-            _("printer: {state}").format(state=i.printer),
         ]
-        return Text(" │ ".join(parts), no_wrap=True, overflow="ellipsis")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if printer.fault:
+            text.append(_("printer: {state}").format(state=printer.text), style="bold red")
+            text.append(" │ " + " │ ".join(parts))
+        else:
+            text.append(" │ ".join([*parts, _("printer: {state}").format(state=printer.text)]))
+        return text
+
+    def set_printer(self, state: PrinterState | None) -> None:
+        """Show ``state`` as the printer part (None: back to ``info.printer``)."""
+        if state == self.printer:
+            return
+        self.printer = state
+        if self.is_mounted:
+            self.query_one("#status-info", Static).update(self._info_text())
+
+    def printer_text(self) -> str:
+        """The printer part as shown now (for tests and screen readers)."""
+        return (self.printer or PrinterState(self.info.printer)).text
 
     def show(self, message: str, *, error: bool = False) -> None:
         """Put ``message`` on the message line (red when ``error``)."""
@@ -95,3 +128,5 @@ class StatusBar(Widget):
 
     def on_mount(self) -> None:
         self._refresh_message()
+        if hasattr(type(self.app), "printer_state"):  # the WsmsApp (a test app may have none)
+            self.watch(self.app, "printer_state", self.set_printer, init=True)
