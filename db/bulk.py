@@ -4,7 +4,7 @@ SQLAlchemy's Core executemany builds a parameter dict per row; with 100k rows th
 the database. These helpers hand plain tuples straight to the driver (``?`` for sqlite3, ``%s``
 for psycopg) in the caller's transaction. Values must already be in storage form: scaled integers
 for ``Qty``/``Money`` columns, and timestamps through ``stamp`` (SQLite keeps SQLAlchemy's naive
-UTC text form, PostgreSQL takes aware datetimes).
+UTC text form, PostgreSQL takes aware datetimes). PostgreSQL inserts go through COPY.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 
@@ -28,12 +29,43 @@ def stamp(s: Session, at: datetime) -> Any:
 
 
 def insert_rows(s: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """INSERT many rows (tuples in ``columns`` order) with one executemany."""
+    """INSERT many rows (tuples in ``columns`` order): one executemany on SQLite, COPY on PostgreSQL."""
     if not rows:
         return
-    ph = _ph(s)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([ph] * len(columns))})"
-    s.connection().exec_driver_sql(sql, list(rows))  # type: ignore[arg-type]
+    conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        import psycopg
+
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        try:
+            with dbapi.cursor() as cur, cur.copy(sql) as cp:  # type: ignore[attr-defined]
+                for row in rows:
+                    cp.write_row(row)
+        except psycopg.Error as exc:  # as SQLAlchemy would raise it: IntegrityError, retryable 40001 …
+            raise DBAPIError.instance(sql, None, exc, psycopg.Error, dialect=conn.dialect) from exc
+        return
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})"
+    conn.exec_driver_sql(sql, list(rows))  # type: ignore[arg-type]
+
+
+def update_by_id(s: Session, table: str, sets: Sequence[tuple[str, str, str]], rows: Sequence[Sequence[Any]]) -> None:
+    """UPDATE many rows by ``id``. ``sets`` are (column, "set" | "add", PostgreSQL type); each row is
+    ``(id, value, …)`` in ``sets`` order. SQLite: executemany; PostgreSQL: one UPDATE … FROM unnest()."""
+    if not rows:
+        return
+    conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        cols = ", ".join(f"{c} = {'t.' + c + ' + ' if how == 'add' else ''}u.{c}" for c, how, _t in sets)
+        arrays = ", ".join(["%s::bigint[]", *(f"%s::{t}[]" for _c, _h, t in sets)])
+        names = ", ".join(["id", *(c for c, _h, _t in sets)])
+        sql = f"UPDATE {table} AS t SET {cols} FROM unnest({arrays}) AS u({names}) WHERE t.id = u.id"
+        conn.exec_driver_sql(sql, tuple([list(col) for col in zip(*rows, strict=True)]))
+        return
+    cols = ", ".join(f"{c} = {c + ' + ' if how == 'add' else ''}?" for c, how, _t in sets)
+    conn.exec_driver_sql(f"UPDATE {table} SET {cols} WHERE id = ?",
+                         [(*r[1:], r[0]) for r in rows])  # type: ignore[arg-type]
 
 
 def execute_many(s: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -34,7 +34,7 @@ from sqlmodel import Session
 from wsms_tui import audit
 from wsms_tui.authz import require
 from wsms_tui.database import Database
-from wsms_tui.db.bulk import execute_many, insert_rows, stamp
+from wsms_tui.db.bulk import insert_rows, stamp, update_by_id
 from wsms_tui.db.models import Location, LocationUsage, Lot, Product, Quant
 from wsms_tui.db.models_orders import (
     Allocation,
@@ -279,15 +279,15 @@ def _allocate_chunk(s: Session, actor: Actor, ids: list[int], statuses: Sequence
                                              "lot_id", "package_id", "qty", "doc_ref"),
                     [(f"alloc-{run}-{k}", ts, actor.user_id, actor.terminal, pid, q[1], q[6], q[7], t, doc_ref(oid))
                      for k, (oid, _lid, pid, _wid, q, t) in enumerate(allocs)])
-        execute_many(s, "UPDATE quant SET reserved = reserved + ? WHERE id = ?",
-                     [(d, k) for k, d in sorted(quant_delta.items())])
-        execute_many(s, "UPDATE sales_order_line SET allocated_qty = allocated_qty + ? WHERE id = ?",
-                     [(d, k) for k, d in line_delta.items() if d])
+        update_by_id(s, "quant", [("reserved", "add", "bigint")], sorted(quant_delta.items()))
+        update_by_id(s, "sales_order_line", [("allocated_qty", "add", "bigint")],
+                     [(k, d) for k, d in line_delta.items() if d])
     changed = [(oid, old, new, wh) for oid, (old, new, wh) in new_status.items()
                if old != new or wh != orders[oid].warehouse_id]
     if changed:
-        execute_many(s, "UPDATE sales_order SET status = ?, warehouse_id = ?, updated_at = ? WHERE id = ?",
-                     [(new, wh, ts, oid) for oid, _old, new, wh in changed])
+        update_by_id(s, "sales_order", [("status", "set", "text"), ("warehouse_id", "set", "integer"),
+                                        ("updated_at", "set", "timestamptz")],
+                     [(oid, new, wh, ts) for oid, _old, new, wh in changed])
         insert_rows(s, "order_status_event", ("order_id", "at", "from_status", "to_status", "actor_id", "note"),
                     [(oid, ts, old, new, actor.user_id, "") for oid, old, new, _wh in changed if old != new])
     became_short = [oid for oid, old, new, _wh in changed if new == "backorder" and old != "backorder"]
