@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -95,7 +96,9 @@ class PrintQueueScreen(Screen[None]):
     def on_mount(self) -> None:
         headers = {"id": _("Job"), "time": _("Time"), "kind": _("Kind"), "printer": _("Printer"),
                    "status": _("Status"), "tries": _("Tries"), "user": _("User"), "note": _("Reason / error")}
-        widths = {"id": 4, "time": 11, "kind": 8, "printer": 8, "status": 9, "tries": 5, "user": 8}
+        widths = {"id": 4, "time": 11, "kind": 8, "printer": 7, "status": 9, "tries": 5, "user": 7}
+        # the note takes what is left of the width (no horizontal scrolling); the message line shows it whole
+        widths["note"] = max(12, self.app.size.width - sum(widths.values()) - 2 * len(COLUMNS) - 2)
         table = self.query_one(DataTable)
         for key in COLUMNS:
             right = key in ("id", "tries")
@@ -135,6 +138,16 @@ class PrintQueueScreen(Screen[None]):
         self.exhausted = len(page) < self.page_size
         if not self.jobs:
             self.say(_("no print jobs yet"))
+
+    @on(DataTable.RowHighlighted)
+    def show_note(self, message: DataTable.RowHighlighted) -> None:
+        """The highlighted job's whole reason / last error on the message line (the column may cut it)."""
+        job = self.jobs.get(int(str(message.row_key.value))) if message.row_key.value is not None else None
+        line = self.query_one("#pq-message", Static)
+        if job is not None and not line.has_class("error") and not line.has_class("ok"):
+            note = note_of(job)
+            line.update(Text(_("job {id}: {note}").format(id=job.id, note=note) if note else "",
+                             no_wrap=True, overflow="ellipsis"))
 
     def selected_id(self) -> int | None:
         table = self.query_one(DataTable)

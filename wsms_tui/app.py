@@ -291,9 +291,7 @@ class WsmsApp(App[None]):
         name = self.settings.printer
         if not name:
             return _("none")
-        if not self.settings.spool_in_desk:
-            return _("{p} (shared spool)").format(p=printer_label(name))
-        return printer_label(name)
+        return printer_label(name)  # the state follows once this desk's worker reports (spool_in_desk)
 
     # -- keys --------------------------------------------------------------------------------
 

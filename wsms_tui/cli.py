@@ -46,6 +46,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(audit_app, name="audit")
 __import__("wsms_tui.cli_devices", fromlist=["register"]).register(app)  # devices, print, printer
+__import__("wsms_tui.cli_print", fromlist=["register"]).register(app)  # print queue|reprint|label|serve
 __import__("wsms_tui.cli_waves", fromlist=["register"]).register(app)  # import layout, layout, route
 __import__("wsms_tui.cli_orders", fromlist=["register"]).register(app)  # orders, channels, exceptions, import orders
 __import__("wsms_tui.cli_stocktake", fromlist=["register"]).register(app)  # count
