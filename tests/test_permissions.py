@@ -32,6 +32,8 @@ NOT_DRIVEN_HERE |= {"count.view", "count.plan", "count.count", "count.review", "
 #: the order module's actions: driven role by role in tests/test_orders_permissions.py
 NOT_DRIVEN_HERE |= {"orders.view", "orders.import", "orders.allocate", "orders.cancel", "orders.ship",
                     "channels.manage", "exceptions.view", "exceptions.work", "exceptions.report"}
+#: the reports module's actions: driven role by role in tests/test_reports.py
+NOT_DRIVEN_HERE |= {"report.view", "report.rebuild"}
 
 
 @dataclass(frozen=True)

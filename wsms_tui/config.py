@@ -67,6 +67,57 @@ class PrinterConfig(BaseModel):
     dpi: int = 203
 
 
+class CarrierConfig(BaseModel):
+    """A carrier by name (``[packing.carriers.NAME]``): ``kind`` is ``local`` (rule-based, issues tracking
+    numbers), ``manual`` (type or scan the waybill) or ``http`` (a carrier's web API at ``url``; the API key is
+    read from the environment variable named by ``api_key_env``, never from the file)."""
+
+    kind: str = "local"
+    url: str = ""
+    api_key_env: str = ""
+    timeout_s: float = 10.0
+    #: local carrier: the two letters before and after its tracking numbers (UPU S10 shape)
+    tracking_prefix: str = "LX"
+    tracking_suffix: str = "CN"
+    #: local carrier: the heaviest box it takes, in kg
+    max_kg: str = "31.5"
+
+
+class BoxTypeConfig(BaseModel):
+    """A box type of the packing bench (``[packing.boxes.CODE]``): outer dimensions, tare and the most it holds."""
+
+    name: str = ""
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
+    tare_kg: str = "0"
+    max_kg: str = "30"
+
+
+def _default_boxes() -> dict[str, BoxTypeConfig]:
+    return {"S": BoxTypeConfig(name="small", length_mm=250, width_mm=180, height_mm=100, tare_kg="0.15", max_kg="5"),
+            "M": BoxTypeConfig(name="medium", length_mm=400, width_mm=300, height_mm=200, tare_kg="0.4",
+                               max_kg="15"),
+            "L": BoxTypeConfig(name="large", length_mm=600, width_mm=400, height_mm=400, tare_kg="0.9",
+                               max_kg="30")}
+
+
+def _default_carriers() -> dict[str, CarrierConfig]:
+    return {"local": CarrierConfig(kind="local"), "manual": CarrierConfig(kind="manual")}
+
+
+class PackingSettings(BaseModel):
+    """The packing bench (``[packing]``): box types, carriers, the default carrier and one per channel."""
+
+    boxes: dict[str, BoxTypeConfig] = Field(default_factory=_default_boxes)
+    carriers: dict[str, CarrierConfig] = Field(default_factory=_default_carriers)
+    #: the carrier an order ships with unless its channel has one in ``channel_carriers``
+    carrier: str = "local"
+    channel_carriers: dict[str, str] = Field(default_factory=dict)
+    #: the sender line printed on shipping labels
+    ship_from: str = "wsms warehouse"
+
+
 class StocktakeSettings(BaseModel):
     """Count defaults (``[stocktake]``): recount tolerances and the cycle-count rules; a count's own options win.
 
@@ -85,6 +136,44 @@ class StocktakeSettings(BaseModel):
     sales_days: int = 365
 
 
+class ReportRates(BaseModel):
+    """Cost-per-order rates (``[reports.rates]``), in the currency of unit costs; unset = not configured.
+
+    The cost-per-order report refuses to guess: a rate it needs that is unset is named in its message
+    (set it to 0 to leave that cost out)."""
+
+    storage_per_unit_day: str | None = None
+    handling_per_order: str | None = None
+    handling_per_line: str | None = None
+    handling_per_unit: str | None = None
+    packaging_per_order: str | None = None
+    carrier_per_order: str | None = None
+    carrier_per_kg: str | None = None
+
+
+class ReportSettings(BaseModel):
+    """Report defaults (``[reports]``): classes, reorder policy, forecast horizon, cost rates."""
+
+    #: reorder: cycle service level (z from the normal quantile), supplier lead time, cover after arrival
+    service_level: str = "0.95"
+    lead_time_days: int = 7
+    cover_days: int = 28
+    #: forecast: weeks ahead and weeks of history
+    forecast_weeks: int = 8
+    history_weeks: int = 52
+    abc_a_pct: str = "80"
+    abc_b_pct: str = "95"
+    #: XYZ: coefficient of variation of weekly demand up to x_cv is X, up to y_cv Y, else Z
+    xyz_x_cv: str = "0.5"
+    xyz_y_cv: str = "1.0"
+    #: slow and dead stock: no sale for dead_days is dead; more than slow_days of supply is slow
+    dead_days: int = 90
+    slow_days: int = 180
+    #: expiring lots: expiry within this many days (already expired included)
+    expiry_days: int = 30
+    rates: ReportRates = Field(default_factory=ReportRates)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WSMS_", env_nested_delimiter="__", extra="ignore")
 
@@ -97,6 +186,8 @@ class Settings(BaseSettings):
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     #: named printers, e.g. ``[printers.dock1] url = "socket://10.0.0.5:9100"``
     printers: dict[str, PrinterConfig] = Field(default_factory=dict)
+    #: the packing bench: box types, carriers (default and per channel), the sender on shipping labels
+    packing: PackingSettings = Field(default_factory=PackingSettings)
     #: this desk's label printer: a name from ``[printers]`` or a URL ("" = none)
     printer: str = ""
     #: run the print spool worker for ``printer`` inside this desk's process
@@ -105,6 +196,8 @@ class Settings(BaseSettings):
     gs1_company_prefix: str = "0614141"
     #: stocktake defaults: tolerances, blind, cycle-count frequencies per ABC class
     stocktake: StocktakeSettings = Field(default_factory=StocktakeSettings)
+    #: report defaults: ABC/XYZ limits, reorder policy, forecast horizon, cost-per-order rates
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @classmethod
     def settings_customise_sources(

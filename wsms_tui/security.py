@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "count.count": frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CLERK}),
     "count.review": frozenset({Role.ADMIN, Role.SUPERVISOR, Role.FINANCE}),
     "count.approve": OFFICE,
+    "report.view": frozenset({Role.ADMIN, Role.SUPERVISOR, Role.FINANCE}),
+    "report.rebuild": frozenset({Role.ADMIN}),
 }
 
 
