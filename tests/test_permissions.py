@@ -34,6 +34,8 @@ NOT_DRIVEN_HERE |= {"orders.view", "orders.import", "orders.allocate", "orders.c
                     "channels.manage", "exceptions.view", "exceptions.work", "exceptions.report"}
 #: the reports module's actions: driven role by role in tests/test_reports.py
 NOT_DRIVEN_HERE |= {"report.view", "report.rebuild"}
+#: the packing bench and shipments: driven role by role in tests/test_packing.py
+NOT_DRIVEN_HERE |= {"packing.pack", "packing.ship", "shipments.view"}
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,7 @@ BUILTIN: dict[str, str] = {
         "^FO{d:30},{d:30}^A@N,{d:28},{d:28},{font}^FH^FDFROM: {ship_from}^FS\n"
         "^FO{d:30},{d:90}^A@N,{d:40},{d:40},{font}^FH^FDTO: {ship_to}^FS\n"
         "^FO{d:30},{d:150}^A@N,{d:34},{d:34},{font}^FH^FD{address}^FS\n"
+        "^FO{d:30},{d:210}^A@N,{d:30},{d:30},{font}^FH^FDORDER {order}  BOX {box}  {weight}^FS\n"
         "^FO{d:30},{d:260}^A0N,{d:34},{d:34}^FH^FD{carrier} {tracking}^FS\n"
         "^FO{d:60},{d:320}^BY{d:3}^BCN,{d:160},N,N,N^FD{tracking_barcode}^FS\n"
         "^FO{d:60},{d:560}^BY{d:3}^BCN,{d:200},N,N,N^FD{gs1_128}^FS\n"
@@ -354,9 +355,10 @@ def lpn_label(sscc: str, *, contents: str = "", reference: str = "", dpi: int = 
 
 
 def shipping_label(*, sscc: str, ship_from: str, ship_to: str, address: str, carrier: str = "",
-                   tracking: str = "", dpi: int = 203, font: str = DEFAULT_CJK_FONT,
-                   folder: Path | None = None) -> Label:
-    """A shipping label skeleton (carrier adapters will fill their own layouts later)."""
+                   tracking: str = "", order: str = "", box: str = "", weight: str = "", dpi: int = 203,
+                   font: str = DEFAULT_CJK_FONT, folder: Path | None = None) -> Label:
+    """A box's shipping label: sender, ship-to and address, order, box n/m and weight, carrier and service,
+    the tracking number as Code 128 and the SSCC as GS1-128 (AI 00). Serialized: never reprinted unasked."""
     if not is_valid_sscc(sscc):
         raise LabelError(f"SSCC {sscc!r} is not valid (18 digits with a correct check digit)")
     elements = [("00", sscc)]
@@ -366,6 +368,7 @@ def shipping_label(*, sscc: str, ship_from: str, ship_to: str, address: str, car
         codes.append(LabelBarcode("code128", tracking, tracking))
     return render("shipping", {"ship_from": _text(ship_from), "ship_to": _text(ship_to),
                                "address": _text(address), "carrier": _text(carrier), "tracking": _text(tracking),
+                               "order": _text(order), "box": _text(box), "weight": _text(weight),
                                "tracking_barcode": code128_data(tracking or "-", gs1=False),
                                "gs1_128": code128_data(data, gs1=True), "gs1_hri": _text(hri(elements)),
                                "font": font}, dpi=dpi, barcodes=tuple(codes), folder=folder, serialized=True)
