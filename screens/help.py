@@ -7,7 +7,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -31,8 +31,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static(_("Keys"), id="help-title")
-            yield Static(self.key_table(), id="help-keys")
-            yield Static(_("Esc closes this help."), id="help-hint")
+            with VerticalScroll(id="help-scroll"):  # a desk with many keys scrolls (↑ ↓) at 80×24
+                yield Static(self.key_table(), id="help-keys")
+            yield Static(_("Esc closes this help · ↑ ↓ scroll"), id="help-hint")
 
     def key_table(self) -> Table:
         table = Table(box=None, padding=(0, 2, 0, 0), show_header=False)

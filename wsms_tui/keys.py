@@ -93,7 +93,7 @@ def keys() -> tuple[KeySpec, ...]:
         KeySpec("help", "f1", "help", _("Help: the keys")),
         *(KeySpec(d.binding_id, d.key, f"desk('{d.name}')", d.title) for d in DESKS),
         KeySpec("menu", "f10", "desk('menu')", _("Desk menu")),
-        KeySpec("print_queue", "f11", "print_queue", _("Print queue: reprint with a reason, held labels")),
+        KeySpec("print_queue", "f11", "print_queue", _("Print queue (reprint, held labels)")),
         KeySpec("quit", "ctrl+q", "quit", _("Quit")),
     )
 
@@ -109,9 +109,9 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
             KeySpec("receiving.close", "ctrl+d", "close_receipt", _("close the receipt (press twice)")),
             KeySpec("receiving.cancel", "escape", "cancel_line", _("cancel the line being scanned")),
             KeySpec("receiving.print_product", "ctrl+l", "print_product",
-                    _("label for the line just received (or scan %CMD:PRINT)")),
+                    _("label of the line just received (%CMD:PRINT)")),
             KeySpec("receiving.print_location", "ctrl+o", "print_location",
-                    _("location label: then scan or type the location")),
+                    _("location label (then scan the location)")),
             KeySpec("receiving.print_lpn", "ctrl+n", "print_lpn", _("LPN/pallet label with a new SSCC")),
         )
     if desk == "stocktake":
