@@ -322,11 +322,11 @@ class ItemMatch:
     lot_id: int | None
 
 
-def match_item(db: Database, actor: Actor, order_id: int, code: str) -> ItemMatch:
+def match_item(db: Database, actor: Actor, order_id: int, code: str, *, lot: str | None = None) -> ItemMatch:
     """Which line of the order a scanned item belongs to; ``BadInput`` (for a person) when it belongs to none.
 
     SKU, GTIN (a case barcode brings its pack quantity) or a GS1 string (GTIN with lot / serial / count).
-    A lot or serial in the scan must be one the order holds."""
+    A lot or serial in the scan (or ``lot``, scanned separately) must be one the order holds."""
     require(db, actor, "packing.pack", f"order:{order_id}")
     gs1 = parse_gs1(code)
     text = gs1.gtin if gs1 is not None and gs1.gtin else code.strip()
@@ -352,7 +352,7 @@ def match_item(db: Database, actor: Actor, order_id: int, code: str) -> ItemMatc
             raise BadInput(_("wrong item: {sku} {name} is not on order {r}").format(
                 sku=row.sku, name=row.name, r=doc_ref(order_id)))
         qty = Decimal(gs1.count) if gs1 is not None and gs1.count else pack
-        lot_no = (gs1.serial or gs1.lot) if gs1 is not None else None
+        lot_no = lot or ((gs1.serial or gs1.lot) if gs1 is not None else None)
         if row.tracking == "serial":
             qty = Decimal(1)
         lot_id = None
