@@ -18,7 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from wsms_tui.db.types import Qty
 
-ORDER_STATUSES = ("new", "hold", "backorder", "allocated", "picking", "packed", "shipped", "cancelled")
+ORDER_STATUSES = ("new", "hold", "backorder", "allocated", "picking", "picked", "packed", "shipped", "cancelled")
 TICKET_STATUSES = ("open", "waiting", "resolved", "cancelled")
 
 
@@ -56,7 +56,8 @@ class SalesOrder(SQLModel, table=True):
     __tablename__ = "sales_order"
     __table_args__ = (
         UniqueConstraint("channel_id", "external_ref", name="uq_sales_order_channel_ref"),
-        CheckConstraint("status in ('new','hold','backorder','allocated','picking','packed','shipped','cancelled')",
+        CheckConstraint("status in ('new','hold','backorder','allocated','picking','picked','packed','shipped',"
+                        "'cancelled')",
                         name="ck_sales_order_status"),
         Index("ix_sales_order_status_id", "status", "id"),
         Index("ix_sales_order_external_ref", "external_ref"),

@@ -36,6 +36,8 @@ NOT_DRIVEN_HERE |= {"orders.view", "orders.import", "orders.allocate", "orders.c
 NOT_DRIVEN_HERE |= {"report.view", "report.rebuild"}
 #: the packing bench and shipments: driven role by role in tests/test_packing.py
 NOT_DRIVEN_HERE |= {"packing.pack", "packing.ship", "shipments.view"}
+#: waves, picking and replenishment: driven role by role in tests/test_picking.py
+NOT_DRIVEN_HERE |= {"waves.view", "waves.plan", "waves.release", "pick.pick", "replen.manage", "replen.move"}
 
 
 @dataclass(frozen=True)
