@@ -207,10 +207,12 @@ def backtest(y: Sequence[float], method: ForecastMethod, h: int) -> Score:
 
 def candidates(y: Sequence[float], h: int, season: int) -> list[ForecastMethod]:
     """The registered methods that can be backtested on ``y`` (seasonal naive needs a season + holdout)."""
-    out = []
+    out: list[ForecastMethod] = []
     for m in METHODS.values():
-        if isinstance(m, SeasonalNaive) and len(y) - h < max(m.m, season):
-            continue
+        if isinstance(m, SeasonalNaive):
+            if len(y) - h < season:
+                continue
+            m = SeasonalNaive(m=season)
         out.append(m)
     return out
 
@@ -239,7 +241,8 @@ def choose(y: Sequence[float], h: int, *, holdout: int = 8, season: int = 52,
     inf = float("inf")
     best = min(results, key=lambda r: (inf if r.mase is None else r.mase, inf if r.rmsse is None else r.rmsse,
                                        r.mae, SIMPLICITY.get(r.method, 99)))
-    return Fit(best.method, [max(0.0, v) for v in METHODS[best.method].forecast(y, h)], best, tuple(results))
+    winner = next(m for m in pool if m.name == best.method)
+    return Fit(best.method, [max(0.0, v) for v in winner.forecast(y, h)], best, tuple(results))
 
 
 def is_intermittent(y: Sequence[float]) -> bool:

@@ -76,6 +76,11 @@ def weekly_demand(s: Session, p: Period, weeks: int, wid: int | None) -> dict[in
     return {pid: y for pid, y in out.items() if any(v > 0 for v in y)}
 
 
+def holdout(weeks: int) -> int:
+    """Weeks held out for the backtest: a quarter of the history, 2 to 8."""
+    return max(2, min(8, weeks // 4))
+
+
 def _method(params: ReportParams) -> list[str] | None:
     m = (params.method or "auto").strip().lower()
     if m not in METHOD_CHOICES:
@@ -115,7 +120,7 @@ def forecast_report(db: Database, actor: Actor, params: ReportParams) -> ReportR
     chosen: dict[str, int] = {}
     for pid in sorted(hist, key=lambda i: prods[i].sku):
         y = hist[pid]
-        fit = fc.choose(y, horizon, methods=methods)
+        fit = fc.choose(y, horizon, methods=methods, holdout=holdout(n))
         chosen[fit.method] = chosen.get(fit.method, 0) + 1
         sc = fit.score
         row = {"sku": prods[pid].sku, "name": prods[pid].name, "method": fit.method,
@@ -137,8 +142,9 @@ def forecast_report(db: Database, actor: Actor, params: ReportParams) -> ReportR
             Col("bias_pct", _("Bias %"), "pct"), Col("next_total", _("Next {h} wk").format(h=horizon), "qty"),
             *(Col(f"w{i}", _("Wk {i}").format(i=i), "qty", brief=False) for i in range(1, horizon + 1)))
     mases = [float(r["mase"]) for r in rows if r["mase"] is not None]
-    notes = (_("weekly demand over {n} weeks; each product's method chosen by a backtest on its last 8 weeks "
-               "(lowest MASE); forecasts for the {h} weeks after {d}").format(n=n, h=horizon, d=p.end.isoformat()),
+    notes = (_("weekly demand over {n} weeks; each product's method chosen by a backtest on its last {k} weeks "
+               "(lowest MASE); forecasts for the {h} weeks after {d}").format(n=n, k=holdout(n), h=horizon,
+                                                                             d=p.end.isoformat()),
              _("methods: {m}; median MASE {x}").format(
                  m=", ".join(f"{k} {v}" for k, v in sorted(chosen.items(), key=lambda kv: -kv[1])),
                  x=round(statistics.median(mases), 3) if mases else "—"))
@@ -216,7 +222,7 @@ def reorder(db: Database, actor: Actor, params: ReportParams) -> ReportResult:
     rows = []
     for pid in sorted(hist, key=lambda i: prods[i].sku):
         y = hist[pid]
-        fit = fc.choose(y, 4, methods=methods)
+        fit = fc.choose(y, 4, methods=methods, holdout=holdout(n))
         rate = sum(fit.forecast) / len(fit.forecast)
         sigma = statistics.stdev(y) if len(y) > 1 else 0.0
         ss = z * sigma * math.sqrt(lead_w)
