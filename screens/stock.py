@@ -39,7 +39,9 @@ class StockScreen(DeskScreen):
         Binding("pagedown", "cursor('page_down')", show=False),
         Binding("pageup", "cursor('page_up')", show=False),
     ]
-    COLUMNS = ("sku", "name", "location", "lot", "expiry", "on_hand", "reserved", "available")
+    #: available = on hand - reserved is in the totals line; seven columns fit 80 columns
+    COLUMNS = ("sku", "name", "location", "lot", "expiry", "on_hand", "reserved")
+    WIDTHS = {"sku": 9, "name": 12, "location": 12, "lot": 6, "expiry": 10, "on_hand": 7, "reserved": 5}
 
     def __init__(self, ctx: DeskContext) -> None:
         super().__init__(ctx)
@@ -66,12 +68,14 @@ class StockScreen(DeskScreen):
     def on_mount(self) -> None:
         headers = {
             "sku": _("SKU"), "name": _("Name"), "location": _("Location"), "lot": _("Lot"),
-            "expiry": _("Expiry"), "on_hand": _("On hand"), "reserved": _("Reserved"), "available": _("Avail."),
+            "expiry": _("Expiry"), "on_hand": _("On hand"), "reserved": _("Res."),
         }
+        # fixed widths so that on hand and reserved stay on an 80-column screen; long
+        # names are cut with an ellipsis (the full name is in the title line of a product lookup)
         for key in self.COLUMNS:
-            label = Text(headers[key], justify="right") if key in ("on_hand", "reserved", "available") \
+            label = Text(headers[key], justify="right") if key in ("on_hand", "reserved") \
                 else headers[key]
-            self.table.add_column(label, key=key)
+            self.table.add_column(label, key=key, width=self.WIDTHS[key])
         if self.code is None:
             self.show(_("All stock"), StockFilter())
         else:
@@ -144,7 +148,7 @@ class StockScreen(DeskScreen):
     def add_row(self, row: StockRow) -> None:
         self.table.add_row(
             row.sku, row.name, row.location, row.lot or "", row.expiry.isoformat() if row.expiry else "",
-            qty_text(row.on_hand), qty_text(row.reserved), qty_text(row.available),
+            qty_text(row.on_hand), qty_text(row.reserved),
             key=str(row.quant_id),
         )
 
