@@ -56,6 +56,7 @@ from wsms_tui.screens.menu import MenuScreen
 from wsms_tui.screens.messages import LabelQueued, LoggedIn, OpenDesk
 from wsms_tui.screens.print_queue import PrintQueueScreen
 from wsms_tui.screens.receiving import ReceivingScreen
+from wsms_tui.screens.reports import ReportsScreen
 from wsms_tui.screens.stock import StockScreen
 from wsms_tui.screens.stocktake import StocktakeScreen
 from wsms_tui.screens.widgets.status_bar import PrinterState, StatusInfo
@@ -138,6 +139,10 @@ class WsmsApp(App[None]):
 
     #: the printer part of every status bar (None: ``StatusInfo.printer`` as composed)
     printer_state: reactive[PrinterState | None] = reactive(None)
+    #: products at or below their saved reorder point (roles with report.view; None: no reorder run saved)
+    reorder_alerts: reactive[int | None] = reactive(None)
+    #: how often the reorder alert is counted (one query, in a thread), seconds
+    reorder_poll_s: float = 60.0
 
     class ScannerStatusChanged(Message):
         """The serial scanner connected, lost its device, or stopped (posted from its reader thread)."""
@@ -329,11 +334,31 @@ class WsmsApp(App[None]):
         self.ctx = DeskContext(self.db, self.settings, message.actor, self.status_info(message.actor),
                                page_size=self.page_size, gs_substitutes=self.gs_substitutes,
                                key_display=self.key_display())
+        if message.actor.can("report.view"):
+            self.poll_reorder_alerts()
+            self.set_interval(self.reorder_poll_s, self.poll_reorder_alerts, name="reorder-poll")
         for name in ("menu", *(d.name for d in DESKS)):
             if name in self._modes:
                 await self.remove_mode(name)
             self.add_mode(name, partial(self._make_desk_screen, name))
         await self.action_desk(self.start_desk or "menu")
+
+    def poll_reorder_alerts(self) -> None:
+        """Count the products at or below their reorder point (``reports.reorder_alert_count``) in a thread."""
+        actor = self.actor
+        if actor is None:
+            return
+
+        def count() -> None:
+            from wsms_tui.reports import reorder_alert_count
+
+            try:
+                n = reorder_alert_count(self.db, actor)
+            except Exception:  # noqa: BLE001 - an alert must never break the desk
+                return
+            self.call_from_thread(setattr, self, "reorder_alerts", n)
+
+        self.run_worker(count, thread=True, group="reorder-poll", exit_on_error=False)
 
     def _make_desk_screen(self, name: str) -> Screen[Any]:
         assert self.ctx is not None
@@ -345,6 +370,8 @@ class WsmsApp(App[None]):
             return ReceivingScreen(self.ctx)
         if name == "stocktake":
             return StocktakeScreen(self.ctx)
+        if name == "reports":
+            return ReportsScreen(self.ctx)
         return PlaceholderDeskScreen(self.ctx, desk_by_name(name))
 
     @on(OpenDesk)

@@ -53,7 +53,7 @@ DESKS: tuple[Desk, ...] = (
     Desk("packing", "f5", False),
     Desk("waves", "f6", False),
     Desk("stocktake", "f7", True),
-    Desk("reports", "f8", False),
+    Desk("reports", "f8", True),
     Desk("admin", "f9", False),
 )
 
@@ -123,6 +123,16 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
             KeySpec("stocktake.approve", "ctrl+a", "approve", _("review: approve all counted (press twice)")),
             KeySpec("stocktake.reject", "ctrl+x", "reject", _("review: reject the highlighted location")),
             KeySpec("stocktake.review_close", "escape", "close_review", _("review: back to the desk")),
+        )
+    if desk == "reports":
+        return (
+            KeySpec("reports.next", "ctrl+n", "next_report", _("next report")),
+            KeySpec("reports.prev", "ctrl+b", "prev_report", _("previous report")),
+            KeySpec("reports.warehouse", "ctrl+w", "next_warehouse", _("next warehouse (or all)")),
+            KeySpec("reports.period", "ctrl+t", "next_period", _("period: default, 30, 90, 365 days")),
+            KeySpec("reports.sort", "ctrl+s", "sort", _("sort by the next column")),
+            KeySpec("reports.reverse", "ctrl+r", "reverse", _("reverse the sort")),
+            KeySpec("reports.chart", "ctrl+g", "chart", _("chart on/off")),
         )
     return ()
 

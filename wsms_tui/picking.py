@@ -407,12 +407,16 @@ def _reallocate(s: Session, actor: Actor, t: Any, missing: int, op: str, at: Any
     """Allocate ``missing`` (raw) of the task's product from other free stock of its warehouse (FEFO) and
     add pick tasks for it to the tour. Caller holds the order and task locks."""
     wid = s.execute(select(Wave.warehouse_id).where(Wave.id == t.wave_id)).scalar_one()
+    # not where this line came up short already (the picker found less there)
+    short_at = set(s.execute(select(PickTask.location_id).where(PickTask.order_line_id == t.order_line_id,
+                                                                PickTask.status == "short")).scalars())
+    short_at.add(t.location_id)
     cands = s.execute(
         select(Quant.location_id, Quant.lot_id, Quant.package_id, Lot.expiry, Location.code)
         .join(Location, Location.id == Quant.location_id).outerjoin(Lot, Lot.id == Quant.lot_id)
         .where(Quant.product_id == t.product_id, Location.warehouse_id == wid,
                Location.usage == LocationUsage.INTERNAL.value, Location.active == True,  # noqa: E712
-               Location.zone != PACK_ZONE, Location.id != t.location_id,
+               Location.zone != PACK_ZONE, Location.id.not_in(short_at),  # type: ignore[union-attr]
                raw(Quant.on_hand) > raw(Quant.reserved),
                (Lot.expiry.is_(None)) | (Lot.expiry >= date.today()))).all()  # type: ignore[union-attr]
     if not cands:
@@ -500,3 +504,11 @@ def _note_ticket(s: Session, t: Any, text: str, actor: Actor, at: Any) -> None:
 
 def new_op_id(prefix: str = "pick") -> str:
     return f"{prefix}:{uuid.uuid4().hex}"
+
+
+def product_codes(db: Database, actor: Actor, sku: str) -> tuple[tuple[str, Decimal], ...]:
+    """A product's barcodes → units per scan (what an item scan at the desk is checked against)."""
+    require(db, actor, "waves.view")
+    return tuple(db.read(lambda s: [(c, q) for c, q in s.execute(
+        select(ProductBarcode.code, ProductBarcode.pack_qty).join(Product, Product.id == ProductBarcode.product_id)
+        .where(Product.sku == sku).order_by(ProductBarcode.id)).all()]))

@@ -74,6 +74,7 @@ class StatusBar(Widget):
         super().__init__(id=id)
         self.info = info
         self.printer: PrinterState | None = None  # None: ``info.printer`` as given
+        self.alerts = ""  # products at or below their reorder point, from the App's ``reorder_alerts``
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-message")
@@ -89,6 +90,9 @@ class StatusBar(Widget):
             _("scanner: {state}").format(state=i.scanner),
         ]
         text = Text(no_wrap=True, overflow="ellipsis")
+        if self.alerts:
+            text.append(self.alerts, style="bold yellow")
+            text.append(" │ ")
         if printer.fault:
             text.append(_("printer: {state}").format(state=printer.text), style="bold red")
             text.append(" │ " + " │ ".join(parts))
@@ -101,6 +105,15 @@ class StatusBar(Widget):
         if state == self.printer:
             return
         self.printer = state
+        if self.is_mounted:
+            self.query_one("#status-info", Static).update(self._info_text())
+
+    def set_alerts(self, count: int | None) -> None:
+        """Show the reorder alert (``reorder: 12``); None or 0 hides it."""
+        text = _("reorder: {n}").format(n=count) if count else ""
+        if text == self.alerts:
+            return
+        self.alerts = text
         if self.is_mounted:
             self.query_one("#status-info", Static).update(self._info_text())
 
@@ -130,3 +143,5 @@ class StatusBar(Widget):
         self._refresh_message()
         if hasattr(type(self.app), "printer_state"):  # the WsmsApp (a test app may have none)
             self.watch(self.app, "printer_state", self.set_printer, init=True)
+        if hasattr(type(self.app), "reorder_alerts"):
+            self.watch(self.app, "reorder_alerts", self.set_alerts, init=True)
