@@ -127,3 +127,40 @@ def test_plan_is_no_worse_than_fcfs_on_demo_like_orders(db: Database, admin: Act
     assert res.travel < res.fcfs_travel and res.saving_pct > 0
     assert res.name_travel >= res.travel
     assert sum(Decimal(len(t.orders)) for t in res.tours) == res.orders
+
+
+def test_cli_plan_release_show_json(db: Database, db_url: str, admin: Actor, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from wsms_tui.cli import app
+
+    runner = CliRunner()
+    seed_all(db, admin, tmp_path)
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, ["--db", db_url, *args])
+
+    r = run("waves", "plan", "--warehouse", "W1")
+    assert r.exit_code == 0 and "nothing to plan" in r.output
+    orders(db, admin, tmp_path, ("O1", "P1", 1), ("O2", "P2", 2), ("O3", "LOT1", 1))
+    assert run("waves", "cutoff", "W1", "SF", "16:00").exit_code == 0
+    r = run("waves", "plan", "--cutoff", "16:00", "--carrier", "SF", "--max-orders", "2", "--warehouse", "W1")
+    assert r.exit_code == 0, r.output
+    assert "wave W1: 2 orders" in r.output and "FCFS batches" in r.output
+    r = run("waves", "release", "1")
+    assert r.exit_code == 0 and "released" in r.output
+    r = run("waves", "show", "W1", "--format", "json")
+    doc = json.loads(r.output)
+    assert doc[0]["tour"] == "W1-1" and doc[0]["orders"] == ["SO-1", "SO-2"]
+    stops = doc[0]["stops"]
+    assert [s["seq"] for s in stops] == list(range(1, len(stops) + 1))
+    assert abs(stops[-1]["cumulative_m"] + doc[0]["return_leg_m"] - doc[0]["length_m"]) < 1e-3
+    r = run("waves", "list", "--format", "json")
+    assert json.loads(r.output)[0]["status"] == "released"
+    assert run("waves", "release", "W9").exit_code == 1
+    r = run("waves", "replen-rule", "C-05", "P1", "--min", "5", "--max", "10")
+    assert r.exit_code == 0 and "pick face of P1" in r.output
+    r = run("waves", "replenish", "--warehouse", "W1", "--format", "json")
+    assert [(t["from"], t["to"]) for t in json.loads(r.output)] == [("A-01", "C-05"), ("E-10", "C-05")]
