@@ -16,6 +16,8 @@ from wsms_tui.screens.desk import PlaceholderDeskScreen
 from wsms_tui.screens.help import HelpScreen
 from wsms_tui.screens.login import LoginScreen
 from wsms_tui.screens.menu import MenuScreen
+from wsms_tui.screens.orders import OrdersScreen
+from wsms_tui.screens.packing import PackingScreen
 from wsms_tui.screens.receiving import ReceivingScreen
 from wsms_tui.screens.stock import StockScreen
 from wsms_tui.screens.widgets.scan_input import ScanInput
@@ -78,14 +80,16 @@ async def test_login_reaches_the_menu_and_f_keys_switch_desks(db: Database) -> N
         assert isinstance(app.screen, ReceivingScreen)
         assert app.screen.query_one(ScanInput) is app.focused
         await pilot.press("f4")
-        assert isinstance(app.screen, PlaceholderDeskScreen) and app.screen.desk.name == "orders"
-        assert "The Orders desk is not built yet" in static_text(app.screen, "#desk-not-built")
+        assert isinstance(app.screen, OrdersScreen)
         assert app.screen.query_one(ScanInput) is app.focused
         assert app.screen.query_one(StatusBar)
-        for key, desk in (("f5", "packing"), ("f6", "waves"), ("f8", "reports"), ("f9", "admin")):
+        await pilot.press("f5")
+        assert isinstance(app.screen, PackingScreen) and app.screen.query_one(ScanInput) is app.focused
+        for key, desk in (("f6", "waves"), ("f8", "reports"), ("f9", "admin")):
             await pilot.press(key)
             assert app.current_mode == desk
-            assert "not built yet" in static_text(app.screen, "#desk-not-built")
+        assert isinstance(app.screen, PlaceholderDeskScreen) and app.screen.desk.name == "admin"
+        assert "The Admin desk is not built yet" in static_text(app.screen, "#desk-not-built")
         await pilot.press("f10")
         assert isinstance(app.screen, MenuScreen)
 
@@ -136,7 +140,7 @@ async def test_scan_on_another_desk_opens_stock_with_that_code(db: Database) -> 
     app = WsmsApp(db, tui_settings())
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
-        await pilot.press("f5")
+        await pilot.press("f9")
         await scan(pilot, app, "A-02")
         assert isinstance(app.screen, StockScreen)
         assert [r[:3] for r in table_rows(app.screen.query_one(DataTable))] == [["P1", "苹果 Apple", "A-02"]]

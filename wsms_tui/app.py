@@ -54,12 +54,15 @@ from wsms_tui.screens.help import HelpScreen
 from wsms_tui.screens.login import LoginScreen
 from wsms_tui.screens.menu import MenuScreen
 from wsms_tui.screens.messages import LabelQueued, LoggedIn, OpenDesk
+from wsms_tui.screens.orders import OrdersScreen
+from wsms_tui.screens.packing import PackingScreen
+from wsms_tui.screens.picking import PickingScreen
 from wsms_tui.screens.print_queue import PrintQueueScreen
 from wsms_tui.screens.receiving import ReceivingScreen
 from wsms_tui.screens.reports import ReportsScreen
 from wsms_tui.screens.stock import StockScreen
 from wsms_tui.screens.stocktake import StocktakeScreen
-from wsms_tui.screens.widgets.status_bar import PrinterState, StatusInfo
+from wsms_tui.screens.widgets.status_bar import ExceptionNoticeText, PrinterState, StatusInfo
 from wsms_tui.security import Actor
 from wsms_tui.stock import PAGE
 from wsms_tui.users import DemoLogin
@@ -143,6 +146,10 @@ class WsmsApp(App[None]):
     reorder_alerts: reactive[int | None] = reactive(None)
     #: how often the reorder alert is counted (one query, in a thread), seconds
     reorder_poll_s: float = 60.0
+    #: the open-exceptions notice on every status bar of a supervisor ("" = none)
+    exception_notice: reactive[ExceptionNoticeText] = reactive(ExceptionNoticeText(""))
+    #: how often a supervisor's status bar asks for open exception tickets (one indexed COUNT), seconds
+    exception_poll_s: float = 30.0
 
     class ScannerStatusChanged(Message):
         """The serial scanner connected, lost its device, or stopped (posted from its reader thread)."""
@@ -337,11 +344,28 @@ class WsmsApp(App[None]):
         if message.actor.can("report.view"):
             self.poll_reorder_alerts()
             self.set_interval(self.reorder_poll_s, self.poll_reorder_alerts, name="reorder-poll")
+        if message.actor.can("exceptions.view"):
+            self.poll_exceptions()
+            self.set_interval(self.exception_poll_s, self.poll_exceptions, name="exception-poll")
         for name in ("menu", *(d.name for d in DESKS)):
             if name in self._modes:
                 await self.remove_mode(name)
             self.add_mode(name, partial(self._make_desk_screen, name))
         await self.action_desk(self.start_desk or "menu")
+
+    def poll_exceptions(self) -> None:
+        """Refresh the supervisors' open-exceptions notice (a timer calls this every ``exception_poll_s``)."""
+        if self.actor is None:
+            return
+        from wsms_tui.order_exceptions import open_exception_count
+
+        try:
+            notice = open_exception_count(self.db, self.actor)
+        except Exception:  # noqa: BLE001 - a notice must never break the desk
+            return
+        text = _("{n} open exception(s)").format(n=notice.open) if notice.open else ""
+        if text != self.exception_notice.text:
+            self.exception_notice = ExceptionNoticeText(text)
 
     def poll_reorder_alerts(self) -> None:
         """Count the products at or below their reorder point (``reports.reorder_alert_count``) in a thread."""
@@ -370,6 +394,12 @@ class WsmsApp(App[None]):
             return ReceivingScreen(self.ctx)
         if name == "stocktake":
             return StocktakeScreen(self.ctx)
+        if name == "waves":
+            return PickingScreen(self.ctx)
+        if name == "orders":
+            return OrdersScreen(self.ctx)
+        if name == "packing":
+            return PackingScreen(self.ctx)
         if name == "reports":
             return ReportsScreen(self.ctx)
         return PlaceholderDeskScreen(self.ctx, desk_by_name(name))

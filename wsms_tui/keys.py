@@ -49,9 +49,9 @@ class KeySpec:
 DESKS: tuple[Desk, ...] = (
     Desk("stock", "f2", True),
     Desk("receiving", "f3", True),
-    Desk("orders", "f4", False),
-    Desk("packing", "f5", False),
-    Desk("waves", "f6", False),
+    Desk("orders", "f4", True),
+    Desk("packing", "f5", True),
+    Desk("waves", "f6", True),
     Desk("stocktake", "f7", True),
     Desk("reports", "f8", True),
     Desk("admin", "f9", False),
@@ -114,6 +114,17 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
                     _("location label (then scan the location)")),
             KeySpec("receiving.print_lpn", "ctrl+n", "print_lpn", _("LPN/pallet label with a new SSCC")),
         )
+    if desk == "waves":
+        return (
+            KeySpec("waves.short", "ctrl+e", "short", _("short pick: the rest is not there (or scan %CMD:SHORT)")),
+            KeySpec("waves.skip", "ctrl+k", "skip", _("skip this pick, come back later (or scan %CMD:SKIP)")),
+            KeySpec("waves.replenish", "ctrl+r", "replenish", _("replenishment tasks (or scan %CMD:REPLEN)")),
+            KeySpec("waves.waves", "ctrl+w", "waves", _("Waves: plan, release, show")),
+            KeySpec("waves.back", "escape", "back", _("back: leave the tour or replenishment")),
+            KeySpec("waves.plan", "ctrl+n", "plan", _("Waves: plan a wave of released orders")),
+            KeySpec("waves.release", "ctrl+l", "release", _("Waves: release the highlighted wave (twice)")),
+            KeySpec("waves.close", "escape", "close", _("Waves: back to picking")),
+        )
     if desk == "stocktake":
         return (
             KeySpec("stocktake.empty", "ctrl+e", "location_empty", _("the location is empty (or scan EMPTY)")),
@@ -123,6 +134,34 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
             KeySpec("stocktake.approve", "ctrl+a", "approve", _("review: approve all counted (press twice)")),
             KeySpec("stocktake.reject", "ctrl+x", "reject", _("review: reject the highlighted location")),
             KeySpec("stocktake.review_close", "escape", "close_review", _("review: back to the desk")),
+        )
+    if desk == "orders":
+        return (
+            KeySpec("orders.allocate", "ctrl+a", "allocate", _("allocate the highlighted order")),
+            KeySpec("orders.cancel", "ctrl+x", "cancel_order", _("cancel the order, with a reason")),
+            KeySpec("orders.status", "ctrl+t", "next_status", _("filter: the next status")),
+            KeySpec("orders.exceptions", "ctrl+e", "exceptions", _("the exception tickets")),
+            KeySpec("orders.back", "escape", "back", _("back to the list; clear the filter")),
+        )
+    if desk == "exceptions":
+        return (
+            KeySpec("exceptions.fix_address", "ctrl+o", "fix_address", _("fix the address (field=value; …)")),
+            KeySpec("exceptions.cancel_line", "ctrl+l", "cancel_line", _("cancel a line (line reason)")),
+            KeySpec("exceptions.substitute", "ctrl+u", "substitute", _("substitute (line SKU [qty])")),
+            KeySpec("exceptions.wait", "ctrl+w", "wait", _("wait for stock")),
+            KeySpec("exceptions.release", "ctrl+r", "release", _("release the hold / import again")),
+            KeySpec("exceptions.assign", "ctrl+a", "assign", _("assign to a user")),
+            KeySpec("exceptions.note", "ctrl+n", "note", _("add a note")),
+            KeySpec("exceptions.close", "ctrl+k", "close_ticket", _("close the ticket")),
+            KeySpec("exceptions.back", "escape", "back", _("back to the orders")),
+        )
+    if desk == "packing":
+        return (
+            KeySpec("packing.close_box", "ctrl+d", "close_box", _("close the box (or scan DONE)")),
+            KeySpec("packing.ship", "ctrl+f", "ship", _("ship what is packed (twice: partial)")),
+            KeySpec("packing.undo", "ctrl+z", "undo", _("take the last unit out (UNDO)")),
+            KeySpec("packing.reprint", "ctrl+r", "reprint", _("reprint a box label, with a reason")),
+            KeySpec("packing.cancel", "escape", "cancel", _("empty the box / leave the order")),
         )
     if desk == "reports":
         return (
@@ -151,7 +190,7 @@ def print_keys() -> tuple[KeySpec, ...]:
 
 def all_desk_keys() -> tuple[KeySpec, ...]:
     """Every desk's own keys (and the print screens'), for the keymap display."""
-    return (*(spec for desk in DESKS for spec in desk_keys(desk.name)), *print_keys())
+    return (*(spec for desk in DESKS for spec in desk_keys(desk.name)), *desk_keys("exceptions"), *print_keys())
 
 
 def desk_by_name(name: str) -> Desk:

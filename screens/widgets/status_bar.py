@@ -32,6 +32,13 @@ class StatusInfo:
 
 
 @dataclass(frozen=True)
+class ExceptionNoticeText:
+    """The supervisors' notice (``3 open exception(s)``; "" = none), shown in yellow at the front of the bar."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class PrinterState:
     """The printer part of the bar: ``text`` (e.g. ``dock1 paper out``), ``fault`` shows it in red."""
 
@@ -75,6 +82,7 @@ class StatusBar(Widget):
         self.info = info
         self.printer: PrinterState | None = None  # None: ``info.printer`` as given
         self.alerts = ""  # products at or below their reorder point, from the App's ``reorder_alerts``
+        self.notice = ""  # open exception tickets (supervisors), from the App's ``exception_notice``
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-message")
@@ -93,6 +101,9 @@ class StatusBar(Widget):
         if self.alerts:
             text.append(self.alerts, style="bold yellow")
             text.append(" │ ")
+        if self.notice:
+            text.append(f"⚠ {self.notice}", style="bold yellow")
+            text.append(" │ ")
         if printer.fault:
             text.append(_("printer: {state}").format(state=printer.text), style="bold red")
             text.append(" │ " + " │ ".join(parts))
@@ -107,6 +118,15 @@ class StatusBar(Widget):
         self.printer = state
         if self.is_mounted:
             self.query_one("#status-info", Static).update(self._info_text())
+
+    def set_notice(self, notice: ExceptionNoticeText | None) -> None:
+        """Show the open-exceptions notice (an empty text hides it)."""
+        text = notice.text if notice is not None else ""
+        if text == self.notice:
+            return
+        self.notice = text
+        for info in self.query("#status-info").results(Static):  # composed (also during on_mount)
+            info.update(self._info_text())
 
     def set_alerts(self, count: int | None) -> None:
         """Show the reorder alert (``reorder: 12``); None or 0 hides it."""
@@ -145,3 +165,5 @@ class StatusBar(Widget):
             self.watch(self.app, "printer_state", self.set_printer, init=True)
         if hasattr(type(self.app), "reorder_alerts"):
             self.watch(self.app, "reorder_alerts", self.set_alerts, init=True)
+        if hasattr(type(self.app), "exception_notice"):
+            self.watch(self.app, "exception_notice", self.set_notice, init=True)

@@ -1,0 +1,216 @@
+"""The Packing bench (F5): a screen over ``wsms_tui.packing_flow.PackingFlow``.
+
+Every scan goes to ``flow.feed(value, raw)`` and the returned ``PackView`` is drawn: the prompt, the message
+(red with the bell when refused, green when done), the order (ship-to, lines with what is to pack, packed,
+shipped and short), the box being packed and the boxes already closed (SSCC, type, weight, tracking).
+Keys (ids in ``keys.desk_keys("packing")``): Ctrl+D closes the box (``%CMD:DONE``), Ctrl+F ships what is
+packed (when units are still to pack, the second press ships them as a partial shipment), Ctrl+Z takes the
+last unit out, Ctrl+R reprints a box label with a reason, Esc empties the box / leaves the order. The
+label goes to the desk's printer through the spool (the screen wakes the App's print worker).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Label, Static
+
+from wsms_tui.errors import WsmsError
+from wsms_tui.i18n import _
+from wsms_tui.keys import desk_keys, key_label
+from wsms_tui.packing_flow import PackingFlow, PackView
+from wsms_tui.screens.base import DeskContext, DeskScreen, make_scan_input
+from wsms_tui.screens.orders import cell, num, qty
+from wsms_tui.screens.reason_prompt import ReasonPrompt
+from wsms_tui.screens.widgets.status_bar import StatusBar
+
+
+def _bindings() -> list[BindingType]:
+    keys: list[BindingType] = [Binding(k.key, k.action, k.description, id=k.id, show=False)
+                               for k in desk_keys("packing")]
+    keys += [Binding("down", "cursor('down')", show=False), Binding("up", "cursor('up')", show=False)]
+    return keys
+
+
+class PackingScreen(DeskScreen):
+    """Verify by scan, box, weigh, label, ship."""
+
+    CSS_PATH = "packing.tcss"
+    BINDINGS = _bindings()
+    desk_name = "packing"
+    COLUMNS = ("no", "sku", "name", "qty", "box", "packed", "to_pack", "shipped", "short")
+
+    def __init__(self, ctx: DeskContext, flow: PackingFlow | None = None) -> None:
+        super().__init__(ctx)
+        self.flow = flow or PackingFlow(ctx.db, ctx.actor, ctx.settings)
+        self.view: PackView = self.flow.view
+        self._partial_armed = False
+
+    def desk_title(self) -> str:
+        return _("wsms · Packing")
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.desk_title(), id="desk-title")
+        with Horizontal(id="scan-row"):
+            yield Label(_("Scan ›"))
+            yield make_scan_input(self.ctx.settings, self.ctx.gs_substitutes,
+                                  placeholder=_("scan an order, tote, item, box type or weight"))
+        yield Static("", id="pack-prompt")
+        yield Static("", id="pack-message")
+        yield Static("", id="pack-order")
+        table: DataTable[Text] = DataTable(id="pack-lines", cursor_type="row", zebra_stripes=True)
+        table.can_focus = False
+        yield table
+        yield Static("", id="pack-box")
+        yield StatusBar(self.ctx.status)
+
+    def on_mount(self) -> None:
+        heads = {"no": "#", "sku": _("SKU"), "name": _("Name"), "qty": _("Qty"), "box": _("Box"),
+                 "packed": _("Packed"), "to_pack": _("To pack"), "shipped": _("Sent"), "short": _("Short")}
+        widths = {"no": 2, "sku": 10, "name": 18, "qty": 5, "box": 5, "packed": 6, "to_pack": 7, "shipped": 5,
+                  "short": 5}
+        table = self.query_one("#pack-lines", DataTable)
+        for key in self.COLUMNS:
+            table.add_column(Text(heads[key], justify="left" if key in ("sku", "name") else "right"), key=key,
+                             width=widths[key])
+        self.query_one("#pack-box", Static).border_title = _("Box")
+        self.render_view(self.view)
+
+    # -- input -------------------------------------------------------------------------------
+
+    def handle_scan(self, value: str, raw: str) -> None:
+        self._partial_armed = False
+        self.run_flow(lambda: self.flow.feed(value, raw))
+
+    def run_flow(self, step: Callable[[], PackView]) -> None:
+        try:
+            view = step()
+        except WsmsError as exc:
+            view = self._error(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a desk shows the failure and keeps running
+            view = self._error(_("packing failed: {e}").format(e=exc))
+        self.render_view(view)
+        box = view.last_box
+        if box is not None and box.print_job_id is not None:
+            self._wake_printer()
+
+    def _error(self, message: str) -> PackView:
+        from dataclasses import replace
+
+        return replace(self.flow.view, message=message, level="error", bell=True)
+
+    def _wake_printer(self) -> None:
+        spool = getattr(self.app, "spool", None)
+        if spool is not None:
+            spool.wake()
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def action_close_box(self) -> None:
+        self._partial_armed = False
+        self.run_flow(self.flow.close_box)
+
+    def action_undo(self) -> None:
+        self._partial_armed = False
+        self.run_flow(self.flow.undo)
+
+    def action_cancel(self) -> None:
+        self._partial_armed = False
+        self.run_flow(self.flow.cancel)
+
+    def action_ship(self) -> None:
+        """Ship what is packed; with units still to pack, the second press ships a partial shipment."""
+        po = self.flow.order
+        if po is not None and po.to_pack > 0 and po.open_boxes and not self.flow.view.box:
+            if not self._partial_armed:
+                self._partial_armed = True
+                key = self.ctx.key_display.get("packing.ship") or key_label("ctrl+f")
+                self.show_message(_("{n} unit(s) are not packed: {key} again ships the packed boxes now, the rest "
+                                    "later").format(n=qty(po.to_pack), key=key), "info")
+                return
+            self._partial_armed = False
+            self.run_flow(lambda: self.flow.finish(partial=True))
+            return
+        self._partial_armed = False
+        self.run_flow(self.flow.finish)
+
+    def action_reprint(self) -> None:
+        def answered(reason: str | None) -> None:
+            if reason:
+                self.run_flow(lambda: self.flow.reprint(reason))
+                self._wake_printer()
+
+        self.app.push_screen(ReasonPrompt(_("Reprint the box label: why?")), answered)
+
+    def action_cursor(self, where: str) -> None:
+        table = self.query_one("#pack-lines", DataTable)
+        (table.action_cursor_down if where == "down" else table.action_cursor_up)()
+
+    def help_rows(self) -> list[tuple[str, str]]:
+        rows = [(self.ctx.key_display.get(k.id) or key_label(k.key), k.description) for k in desk_keys("packing")]
+        rows.append((_("scan"), _("%CMD:DONE closes the box; a box label confirms")))
+        return rows
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def show_message(self, message: str, level: str) -> None:
+        line = self.query_one("#pack-message", Static)
+        line.update(Text(message, no_wrap=True, overflow="ellipsis"))
+        line.set_class(level == "error", "error")
+        line.set_class(level == "ok", "ok")
+
+    def render_view(self, view: PackView) -> None:
+        self.view = view
+        self.query_one("#pack-prompt", Static).update(Text(view.prompt, no_wrap=True, overflow="ellipsis"))
+        self.show_message(view.message, view.level)
+        if view.bell or view.level == "error":
+            self.app.bell()
+        po = view.order
+        head = self.query_one("#pack-order", Static)
+        table = self.query_one("#pack-lines", DataTable)
+        table.clear()
+        if po is None:
+            head.update(Text(_("no order open"), style="dim"))
+        else:
+            text = Text(no_wrap=True, overflow="ellipsis")
+            text.append(f"{po.ref} ", style="bold")
+            text.append(f"{po.channel}:{po.external_ref} · {po.status} · {view.carrier} · ")
+            text.append(f"{po.ship_to.name}, {po.ship_to.one_line()}")
+            head.update(text)
+            in_box: dict[int, Decimal] = {}
+            for b in view.box:
+                in_box[b.line_id] = in_box.get(b.line_id, Decimal(0)) + b.qty
+            for ln in po.lines:
+                if ln.status != "open":
+                    continue
+                box = in_box.get(ln.line_id, Decimal(0))
+                left = ln.to_pack - box
+                table.add_row(num(ln.line_no), cell(ln.sku), cell(ln.name), num(ln.qty),
+                              Text(qty(box) if box else "", justify="right", style="bold"), num(ln.packed),
+                              Text(qty(left), justify="right", style="yellow" if left > 0 else "green"),
+                              num(ln.shipped), Text(qty(ln.missing) if ln.missing else "", justify="right",
+                                                    style="red"), key=str(ln.line_id))
+        self.query_one("#pack-box", Static).update(self._box_text(view))
+
+    @staticmethod
+    def _box_text(view: PackView) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if view.box:
+            text.append(_("this box: "), style="bold")
+            text.append(", ".join(f"{qty(b.qty)} × {b.sku}" + (f" {b.lot}" if b.lot else "") for b in view.box))
+            if view.box_type is not None:
+                text.append(f" · {view.box_type.describe()}")
+        else:
+            text.append(_("this box: empty"), style="dim")
+        boxes = view.order.boxes if view.order is not None else []
+        for b in boxes[-3:]:
+            text.append(f"\n{b.box_no}. {b.sscc} {b.box_type} {b.weight_kg} kg {b.carrier} {b.tracking} ")
+            text.append(b.status, style="green" if b.status == "shipped" else "")
+            if b.print_job_id is None:
+                text.append(" " + _("(no label)"), style="red")
+        return text
