@@ -21,7 +21,7 @@ from wsms_tui.reports.demand import reorder_alert_count
 from wsms_tui.security import Actor
 
 __all__ = ["REPORTS", "Chart", "Col", "NoData", "ReportParams", "ReportResult", "ReportSpec", "get_report",
-           "list_reports", "reorder_alert_count", "run_report"]
+           "list_reports", "reorder_alert_count", "run_report", "warehouse_codes"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,17 @@ def get_report(name: str) -> ReportSpec:
 
 def list_reports() -> list[ReportSpec]:
     return list(REPORTS.values())
+
+
+def warehouse_codes(db: Database, actor: Actor) -> list[str]:
+    """The warehouses a report can be restricted to (for the desk's warehouse choice)."""
+    from sqlalchemy import select
+
+    from wsms_tui.authz import require
+    from wsms_tui.db.models import Warehouse
+
+    require(db, actor, "report.view")
+    return db.read(lambda s: list(s.execute(select(Warehouse.code).order_by(Warehouse.code)).scalars()))
 
 
 def run_report(db: Database, actor: Actor, name: str, params: ReportParams | None = None) -> ReportResult:

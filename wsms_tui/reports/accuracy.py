@@ -75,7 +75,8 @@ def accuracy_over_time(db: Database, actor: Actor, params: ReportParams) -> Repo
             locs, lines, v_exp = int(r.locs), int(r.lines), int(r.v_exp)
             rows.append({by: label, "counts": int(r.counts), "locations": locs,
                          "location_accuracy_pct": ratio(int(r.locs_ok) / locs * 100, 1) if locs else None,
-                         "lines": lines, "line_accuracy_pct": ratio(int(r.lines_ok) / lines * 100, 1) if lines else None,
+                         "lines": lines,
+                         "line_accuracy_pct": ratio(int(r.lines_ok) / lines * 100, 1) if lines else None,
                          "value_counted": money(v_exp / M), "abs_variance": money(int(r.v_abs) / M),
                          "net_variance": money(int(r.v_net) / M),
                          "value_accuracy_pct": ratio((1 - int(r.v_abs) / v_exp) * 100, 1) if v_exp else None})

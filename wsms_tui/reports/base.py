@@ -190,6 +190,11 @@ def warehouse_text(code: str | None) -> str:
     return code or _("all warehouses")
 
 
+def category_label(col: Any) -> Any:
+    """SQL: a product category, "(none)" when empty (a group must have a name people can read)."""
+    return func.coalesce(func.nullif(col, ""), "(none)")
+
+
 def choice(value: str | None, allowed: Sequence[str], what: str) -> str:
     """``value`` (or the first of ``allowed``) when it is one of ``allowed``; else a message naming them."""
     v = (value or allowed[0]).strip().lower()

@@ -110,7 +110,8 @@ def fulfilment(db: Database, actor: Actor, params: ReportParams) -> ReportResult
         if not rows:
             raise _no_orders(params, p)
         cols = (dim_col, Col("orders", _("Orders"), "int"), Col("mean_h", _("Mean h"), "hours", brief=False),
-                *(Col(f"p{pct}_h", f"p{pct} h", "hours") for pct in PCTS), Col("max_h", _("Max h"), "hours", brief=False),
+                *(Col(f"p{pct}_h", f"p{pct} h", "hours") for pct in PCTS),
+                Col("max_h", _("Max h"), "hours", brief=False),
                 Col("promised", _("Promised"), "int", brief=False), Col("on_time_pct", _("On time %"), "pct"))
         notes = (_("lead time = first shipped − order created, in hours; percentiles are nearest-rank; on time = "
                    "shipped on or before the promised date (orders with one)"),)
@@ -253,7 +254,8 @@ def cost_per_order(db: Database, actor: Actor, params: ReportParams) -> ReportRe
                          "packaging": money(packaging / n), "carrier": money(carrier / n), "total": money(total / n),
                          "total_cost": money(total)})
         cols = (dim_col, Col("orders", _("Orders"), "int"), Col("lines_per_order", _("Lines"), "ratio"),
-                Col("units_per_order", _("Units"), "ratio", brief=False), Col("kg_per_order", "kg", "ratio", brief=False),
+                Col("units_per_order", _("Units"), "ratio", brief=False),
+                Col("kg_per_order", "kg", "ratio", brief=False),
                 Col("storage", _("Storage"), "money"), Col("handling", _("Handling"), "money"),
                 Col("packaging", _("Packing"), "money"), Col("carrier", _("Carrier"), "money"),
                 Col("total", _("Per order"), "money"), Col("total_cost", _("Total"), "money", brief=False))

@@ -26,6 +26,7 @@ from wsms_tui.reports.base import (
     ReportParams,
     ReportResult,
     as_of_text,
+    category_label,
     choice,
     day_number,
     money,
@@ -47,7 +48,7 @@ def _stock_dimension(by: str) -> tuple[list[Any], list[Col]]:
     if by == "warehouse":
         return [wh.label("warehouse")], [Col("warehouse", _("Warehouse"))]
     if by == "category":
-        return [Product.category.label("category")], [Col("category", _("Category"))]
+        return [category_label(Product.category).label("category")], [Col("category", _("Category"))]
     if by == "location":
         return ([wh.label("warehouse"), Location.code.label("location")],
                 [Col("warehouse", _("Wh")), Col("location", _("Location"))])

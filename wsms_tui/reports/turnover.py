@@ -28,6 +28,7 @@ from wsms_tui.reports.base import (
     Period,
     ReportParams,
     ReportResult,
+    category_label,
     choice,
     from_day_number,
     money,
@@ -79,7 +80,7 @@ def turnover(db: Database, actor: Actor, params: ReportParams) -> ReportResult:
         if by == "product":
             dims = [Product.sku.label("sku"), Product.name.label("name"), Product.category.label("category")]
         else:
-            dims = [Product.category.label("category")]
+            dims = [category_label(Product.category).label("category")]
         q = (select(*dims, func.count().label("products"), func.sum(per.c.sold).label("sold"),
                     func.sum(per.c.closing).label("closing"), func.sum(per.c.level_days).label("level_days"),
                     func.sum(value_of(s, per.c.sold, cost)).label("cogs"),
