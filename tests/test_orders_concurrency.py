@@ -1,6 +1,8 @@
-"""Four OS processes (desks) import, allocate, ship and cancel orders that compete for scarce stock
-at once, on SQLite and PostgreSQL: nothing is oversold, Σ reservations = Σ active allocations, every
-line's cache equals its allocations, shared orders exist once, and ledger and audit verify clean."""
+"""Four OS processes (desks) import, allocate, pack and ship (boxes at the packing bench, then confirm),
+ship without packing and cancel orders that compete for scarce stock at once, on SQLite and PostgreSQL:
+nothing is oversold, Σ reservations = Σ active allocations, every line's cache equals its allocations,
+what the boxes hold equals what the ledger shipped, shared orders exist once, and ledger and audit verify
+clean."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from wsms_tui import audit, ledger, orders, stock
 from wsms_tui.database import Database
 from wsms_tui.db.models import LedgerEntry, Location, Quant
 from wsms_tui.db.models_orders import Allocation, SalesOrder, SalesOrderLine
+from wsms_tui.db.models_shipping import ShipmentBox, ShipmentItem
 from wsms_tui.security import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +70,7 @@ def test_four_desks_allocating_scarce_stock_never_oversell(db_url: str, db: Data
     errors = [e for r in reports for e in r["errors"]]
     assert not errors, "\n".join(errors)
     assert sum(r["allocations"] for r in reports) > 0 and sum(r["shipped"] for r in reports) > 0, reports
+    assert sum(r["packed"] for r in reports) > 0 and sum(r["boxes"] for r in reports) > 0, reports
 
     report = stock.verify_ledger(db, admin)
     assert report.ok, report.problems
@@ -92,12 +96,21 @@ def test_four_desks_allocating_scarce_stock_never_oversell(db_url: str, db: Data
         shipped_lines = s.execute(select(func.coalesce(func.sum(orders.raw(lt.shipped_qty)), 0))).scalar_one()
         shipped_ledger = s.execute(select(func.coalesce(func.sum(orders.raw(LedgerEntry.qty)), 0))
                                    .where(LedgerEntry.kind == "ship")).scalar_one()
+        boxed = s.execute(select(func.coalesce(func.sum(orders.raw(ShipmentItem.qty)), 0))
+                          .join(ShipmentBox, ShipmentBox.id == ShipmentItem.box_id)
+                          .where(ShipmentBox.status == "shipped")).scalar_one()
+        pack_shipped = s.execute(select(func.coalesce(func.sum(orders.raw(LedgerEntry.qty)), 0))
+                                 .where(LedgerEntry.kind == "ship", LedgerEntry.op_id.like("pack-%"))).scalar_one()  # type: ignore[attr-defined]
+        open_boxes = s.execute(select(func.count()).select_from(ShipmentBox)
+                               .where(ShipmentBox.status == "packed")).scalar_one()
         return {"oversold": q, "mismatched": mismatched, "over": over, "shared": shared,
-                "shipped": (shipped_lines, shipped_ledger)}
+                "shipped": (shipped_lines, shipped_ledger), "boxed": (boxed, pack_shipped), "open_boxes": open_boxes}
 
     f = db.read(facts)
     assert f["oversold"] == 0 and f["mismatched"] == 0 and f["over"] == 0, f
     assert f["shared"] == 6, f  # imported by four desks at once, exists once
     assert f["shipped"][0] == f["shipped"][1], f
+    assert f["boxed"][0] == f["boxed"][1] > 0, f  # every shipped box's items left through the ledger, nothing else
+    assert f["open_boxes"] == 0, f
     assert sum(r["shared_created"] for r in reports) == 6
 

@@ -573,6 +573,12 @@ def cancel_order(db: Database, actor: Actor, ref: str | int, *, reason: str) -> 
         if o.status not in OPEN_STATUSES:
             raise BadInput(_("order {ref} is {st}: the warehouse is working on it; it cannot be cancelled "
                              "here").format(ref=doc_ref(oid), st=o.status))
+        from wsms_tui.db.models_shipping import ShipmentBox
+
+        if s.execute(select(ShipmentBox.id).where(ShipmentBox.order_id == oid, ShipmentBox.status == "packed")
+                     .limit(1)).first() is not None:
+            raise BadInput(_("order {ref} has boxes packed at the packing bench: ship them first").format(
+                ref=doc_ref(oid)))
         released = release_allocations(s, actor, active_allocations(s, oid), reason="cancel")
         s.execute(update(SalesOrderLine).where(SalesOrderLine.order_id == oid, SalesOrderLine.status == "open")
                   .values(status="cancelled"))
