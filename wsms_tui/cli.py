@@ -50,6 +50,7 @@ __import__("wsms_tui.cli_print", fromlist=["register"]).register(app)  # print q
 __import__("wsms_tui.cli_waves", fromlist=["register"]).register(app)  # import layout, layout, route
 __import__("wsms_tui.cli_orders", fromlist=["register"]).register(app)  # orders, channels, exceptions, import orders
 __import__("wsms_tui.cli_stocktake", fromlist=["register"]).register(app)  # count
+__import__("wsms_tui.cli_packing", fromlist=["register"]).register(app)  # pack, shipments, carriers
 __import__("wsms_tui.cli_reports", fromlist=["register"]).register(app)  # report
 app.add_typer(receipts_app, name="receipts")
 
