@@ -111,8 +111,9 @@ def test_pick_a_tour_with_refusals_lots_and_quantities(db: Database, admin: Acto
     assert "done: 3 picked, 0 short" in flow.view.message
     assert {r.external_ref: r.status for r in order_svc.order_page(db, admin)} == {"O1": "picked", "O2": "picked",
                                                                                      "O3": "picked"}
-    staged = db.read(lambda s: set(s.execute(select(Location.code).join(Allocation, Allocation.location_id == Location.id)
-                                             .where(Allocation.status == "active")).scalars()))
+    staged = db.read(lambda s: set(s.execute(
+        select(Location.code).join(Allocation, Allocation.location_id == Location.id)
+        .where(Allocation.status == "active")).scalars()))
     assert staged == {"W1-PACK"}
     assert waves.show(db, admin, wave).wave.status == "done"
     books_ok(db, admin)

@@ -56,6 +56,7 @@ from wsms_tui.screens.menu import MenuScreen
 from wsms_tui.screens.messages import LabelQueued, LoggedIn, OpenDesk
 from wsms_tui.screens.orders import OrdersScreen
 from wsms_tui.screens.packing import PackingScreen
+from wsms_tui.screens.picking import PickingScreen
 from wsms_tui.screens.print_queue import PrintQueueScreen
 from wsms_tui.screens.receiving import ReceivingScreen
 from wsms_tui.screens.reports import ReportsScreen
@@ -393,6 +394,8 @@ class WsmsApp(App[None]):
             return ReceivingScreen(self.ctx)
         if name == "stocktake":
             return StocktakeScreen(self.ctx)
+        if name == "waves":
+            return PickingScreen(self.ctx)
         if name == "orders":
             return OrdersScreen(self.ctx)
         if name == "packing":

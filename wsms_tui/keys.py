@@ -51,7 +51,7 @@ DESKS: tuple[Desk, ...] = (
     Desk("receiving", "f3", True),
     Desk("orders", "f4", True),
     Desk("packing", "f5", True),
-    Desk("waves", "f6", False),
+    Desk("waves", "f6", True),
     Desk("stocktake", "f7", True),
     Desk("reports", "f8", True),
     Desk("admin", "f9", False),
@@ -113,6 +113,17 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
             KeySpec("receiving.print_location", "ctrl+o", "print_location",
                     _("location label (then scan the location)")),
             KeySpec("receiving.print_lpn", "ctrl+n", "print_lpn", _("LPN/pallet label with a new SSCC")),
+        )
+    if desk == "waves":
+        return (
+            KeySpec("waves.short", "ctrl+e", "short", _("short pick: the rest is not there (or scan %CMD:SHORT)")),
+            KeySpec("waves.skip", "ctrl+k", "skip", _("skip this pick, come back later (or scan %CMD:SKIP)")),
+            KeySpec("waves.replenish", "ctrl+r", "replenish", _("replenishment tasks (or scan %CMD:REPLEN)")),
+            KeySpec("waves.waves", "ctrl+w", "waves", _("Waves: plan, release, show")),
+            KeySpec("waves.back", "escape", "back", _("back: leave the tour or replenishment")),
+            KeySpec("waves.plan", "ctrl+n", "plan", _("Waves: plan a wave of released orders")),
+            KeySpec("waves.release", "ctrl+l", "release", _("Waves: release the highlighted wave (twice)")),
+            KeySpec("waves.close", "escape", "close", _("Waves: back to picking")),
         )
     if desk == "stocktake":
         return (

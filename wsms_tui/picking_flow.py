@@ -96,6 +96,12 @@ class PickingFlow:
 
     # -- public ------------------------------------------------------------------------------
 
+    def refresh(self) -> PickView:
+        """Read the tour (or the list of tours) again, e.g. after a wave was released elsewhere."""
+        if self.tour is not None:
+            self._load_tasks()
+        return self._show(self._step)
+
     def tours(self) -> list[TourInfo]:
         return picking.list_tours(self.db, self.actor)
 
@@ -243,7 +249,8 @@ class PickingFlow:
             return self._after_confirm(self._confirm(q, raw))
         hit, why = _match(it, value, task.sku, task.tracking, task.lot, task.barcodes)
         if hit is None:
-            return self._reject(raw, why or _("wrong item: this pick is {sku} {name}").format(sku=task.sku, name=task.name))
+            return self._reject(raw, why or _("wrong item: this pick is {sku} {name}").format(
+                sku=task.sku, name=task.name))
         if task.tracking != "none" and hit.lot is None:
             self._pending = hit
             what = _("serial number") if task.tracking == "serial" else _("lot")
@@ -321,7 +328,8 @@ class PickingFlow:
         if hit is None:
             return self._reject(raw, why or _("wrong item: this is a replenishment of {sku}").format(sku=r.sku))
         if r.tracking != "none" and hit.lot is None:
-            return self._reject(raw, _("scan the lot {lot} (or its GS1 label): the move is of that lot").format(lot=r.lot))
+            return self._reject(raw, _("scan the lot {lot} (or its GS1 label): the move is of that lot").format(
+                lot=r.lot))
         return self._show("r_to", message=_("{q} × {sku}: take them to {loc}").format(q=self.r_qty, sku=r.sku,
                                                                                        loc=r.to_location), level="ok")
 
