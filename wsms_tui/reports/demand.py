@@ -21,7 +21,7 @@ from datetime import timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, or_, select
+from sqlalchemy import and_, delete, func, insert, literal, or_, select
 from sqlmodel import Session
 
 from wsms_tui import forecast as fc
@@ -283,19 +283,26 @@ def reorder_alert_count(db: Database, actor: Actor) -> int | None:
         rp = ReorderPoint.__table__  # type: ignore[attr-defined]
         if s.execute(select(rp.c.id).limit(1)).first() is None:
             return None
-        stock = (select(func.coalesce(func.sum(raw(Quant.on_hand) - raw(Quant.reserved)), 0))
+        stock = (select(Quant.product_id.label("pid"), Location.warehouse_id.label("wid"),
+                        func.sum(raw(Quant.on_hand) - raw(Quant.reserved)).label("q"))
                  .join(Location, Location.id == Quant.location_id)
-                 .where(Quant.product_id == rp.c.product_id, Location.usage.notin_(VIRTUAL),  # type: ignore[attr-defined]
-                        or_(rp.c.warehouse_id.is_(None), Location.warehouse_id == rp.c.warehouse_id))
-                 .scalar_subquery())
+                 .where(Location.usage.notin_(VIRTUAL))  # type: ignore[attr-defined]
+                 .group_by(Quant.product_id, Location.warehouse_id)).subquery()
         left = raw(ReceiptLine.expected_qty) - raw(ReceiptLine.received_qty)
-        due = (select(func.coalesce(func.sum(left), 0))
+        due = (select(ReceiptLine.product_id.label("pid"), Receipt.warehouse_id.label("wid"), func.sum(left).label("q"))
                .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
-               .where(ReceiptLine.product_id == rp.c.product_id, Receipt.status.in_(("open", "receiving")),  # type: ignore[attr-defined]
-                      left > 0, or_(rp.c.warehouse_id.is_(None), Receipt.warehouse_id == rp.c.warehouse_id))
-               .scalar_subquery())
-        q = select(func.count()).select_from(rp).where(raw(rp.c.reorder_point) > 0,
-                                                       stock + due <= raw(rp.c.reorder_point))
+               .where(Receipt.status.in_(("open", "receiving")), left > 0)  # type: ignore[attr-defined]
+               .group_by(ReceiptLine.product_id, Receipt.warehouse_id)).subquery()
+
+        def per_point(src: Any) -> Any:  # Σ src.q over the point's product and scope, per reorder point
+            on = and_(src.c.pid == rp.c.product_id, or_(rp.c.warehouse_id.is_(None), src.c.wid == rp.c.warehouse_id))
+            return (select(rp.c.id.label("id"), func.coalesce(func.sum(src.c.q), 0).label("q"))
+                    .select_from(rp.outerjoin(src, on)).group_by(rp.c.id)).subquery()
+
+        have, coming = per_point(stock), per_point(due)
+        q = (select(func.count()).select_from(rp)
+             .join(have, have.c.id == rp.c.id).join(coming, coming.c.id == rp.c.id)
+             .where(raw(rp.c.reorder_point) > 0, have.c.q + coming.c.q <= raw(rp.c.reorder_point)))
         return int(s.execute(q).scalar_one())
 
     return db.read(work)
