@@ -72,7 +72,7 @@ class PackingScreen(DeskScreen):
     def on_mount(self) -> None:
         heads = {"no": "#", "sku": _("SKU"), "name": _("Name"), "qty": _("Qty"), "box": _("Box"),
                  "packed": _("Packed"), "to_pack": _("To pack"), "shipped": _("Sent"), "short": _("Short")}
-        widths = {"no": 2, "sku": 10, "name": 18, "qty": 5, "box": 5, "packed": 6, "to_pack": 7, "shipped": 5,
+        widths = {"no": 2, "sku": 8, "name": 16, "qty": 5, "box": 5, "packed": 6, "to_pack": 7, "shipped": 5,
                   "short": 5}
         table = self.query_one("#pack-lines", DataTable)
         for key in self.COLUMNS:
