@@ -21,3 +21,5 @@ def test_waves_bench_runs_in_its_tiny_mode(tmp_path: Path) -> None:
     assert result["route_one_block"]["optimal_m"] <= result["route_one_block"]["sshape_m"]
     b = result["batching"]
     assert b["savings"]["travel_m"] < b["fcfs_travel_m"] and b["seed"]["travel_m"] < b["fcfs_travel_m"]
+    d = result["plan_from_db"]
+    assert d["orders"] > 0 and d["travel_m"] <= d["fcfs_travel_m"] and "from the database" in proc.stdout

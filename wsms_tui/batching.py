@@ -266,6 +266,9 @@ def _neighbours(items: Sequence[_Batch], k: int) -> list[list[int]]:
     w = max(max(xs) - x0, 1e-6)
     h = max(max(ys) - y0, 1e-6)
     size = max(math.sqrt(w * h / max(1, n // max(k, 1))), 1e-3)
+    # a degenerate spread (every centroid on one line: a layout of one or two aisles) would make cells
+    # tiny and the ring search quadratic in the number of rings: never more than ~64 rings across
+    size = max(size, max(w, h) / 64)
     grid: dict[tuple[int, int], list[int]] = {}
     cell = []
     for i, u in enumerate(items):
