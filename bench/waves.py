@@ -158,7 +158,7 @@ def bench_plan_from_db(n: int, scale: str) -> dict[str, Any]:
         stock = db.read(lambda s: [(sku, int(q)) for sku, q in s.execute(
             select(Product.sku, Quant.on_hand).join(Product, Product.id == Quant.product_id)
             .join(Location, Location.id == Quant.location_id).join(Warehouse, Warehouse.id == Location.warehouse_id)
-            .where(Warehouse.code == "SH1", Product.tracking == "none", Location.usage == "internal",
+            .where(Warehouse.code == "SH1", Product.tracking != "serial", Location.usage == "internal",
                    Quant.on_hand >= 1)).all()])
         free = {sku: 0 for sku, _q in stock}
         for sku, q in stock:
@@ -168,10 +168,10 @@ def bench_plan_from_db(n: int, scale: str) -> dict[str, Any]:
         head = "2026-11-20,张三,13812345678,上海市浦东新区世纪大道100号,上海,200120,CN"
         rows = ["channel_ref,order_date,customer,phone,address,city,postcode,country,priority,sku,qty,promised_date"]
         made = 0
-        for i in range(n * 3):
+        for i in range(n * 20):
             if made >= n:
                 break
-            want = rng.sample(skus, min(len(skus), 1 + min(int(rng.expovariate(1 / 1.2)), 3)))
+            want = rng.sample(skus, min(len(skus), 1 + min(int(rng.expovariate(1 / 0.8)), 3)))
             if any(free[s] < 1 for s in want):
                 continue
             for s in want:
