@@ -76,10 +76,10 @@ def desk(db: Database, actor: Actor, no: int, rnd: random.Random, workdir: Path,
             ref = f"{channel}:D{no}-{i}"
             try:
                 r = rnd.random()
-                if r < 0.3:
+                if r < 0.25:
                     orders.ship_order(db, actor, ref, op_id=f"ship-{no}-{i}")
                     out["shipped"] += 1
-                elif r < 0.75:
+                elif r < 0.6:  # 40 % cancel, as before: released stock is allocated again
                     out["boxes"] += pack_and_ship(db, actor, ref, f"pack-{no}-{step}-{i}", rnd)
                     out["packed"] += 1
                 else:
