@@ -266,3 +266,19 @@ def test_permissions_of_the_bench(db: Database, admin: Actor, tmp_path: Path) ->
     assert [s.status for s in packing.list_shipments(db, finance)] == ["shipped"]
     with pytest.raises(BadInput, match="shipped already|is allocated|nothing"):
         packing.ship(db, clerk, "SHOP:O1", op_id="c-ship2")
+
+
+def test_a_tote_opens_the_order_it_holds(db: Database, admin: Actor, tmp_path: Path) -> None:
+    seed_orders(db, admin)
+    ledger.receive(db, admin, product="P1", qty=3, location="A-01", op_id="t1", package="TOTE-7")
+    import_orders(db, admin, order_csv(tmp_path / "t.csv", line("T1", "P1", 3)), channel="SHOP")
+    flow = PackingFlow(db, admin, pack_settings())
+    v = feed(flow, "TOTE-7")
+    assert v.order is not None and v.order.external_ref == "T1"
+    v = feed(flow, "P1", "P1", "P1", "%CMD:DONE", "M", "2", "%CMD:DONE")
+    assert v.shipped is not None and v.shipped.status == "shipped"
+    v = flow.feed("TOTE-7")  # empty now
+    assert v.bell and "holds no order" in v.message
+    v = flow.feed("SO-1")
+    assert v.bell and "shipped already" in v.message
+    books_ok(db, admin)
