@@ -134,9 +134,7 @@ def test_lpn_held_then_decided_cancel_and_clear_errors(seeded: str, sim: ZebraSi
         assert "Traceback" not in r.output  # type: ignore[attr-defined]
 
 
-def test_serve_stops_cleanly_on_ctrl_c(seeded: str, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("one backend is enough for a signal")
+def test_serve_stops_cleanly_on_ctrl_c(seeded: str) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "wsms_tui", "--db", seeded, "print", "serve"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     try:
