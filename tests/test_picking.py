@@ -19,7 +19,7 @@ from wsms_tui.barcodes import location_barcode
 from wsms_tui.database import Database
 from wsms_tui.db.models import AuditEvent, Location
 from wsms_tui.db.models_orders import Allocation
-from wsms_tui.errors import PermissionDenied
+from wsms_tui.errors import BadInput, PermissionDenied
 from wsms_tui.picking_flow import PickingFlow
 from wsms_tui.security import Actor
 
@@ -280,3 +280,24 @@ def test_permissions_of_waves_picking_and_replenishment(db: Database, admin: Act
                      .scalars().all())
     assert len(denied) == 11
     books_ok(db, admin)
+
+
+def test_the_packing_bench_finds_a_picked_order_by_its_tote(db: Database, admin: Actor, tmp_path: Path) -> None:
+    from wsms_tui import packing
+    from wsms_tui.db.models_waves import WaveOrder
+
+    wave = released(db, admin, tmp_path, ("O1", "LOT1", 2))
+    tote = db.read(lambda s: s.execute(select(WaveOrder.tote)).scalar_one())
+    assert tote
+    with pytest.raises(BadInput, match="SO-1 is picking"):  # found by its tote, but not picked yet
+        packing.open_order(db, admin, tote)
+    flow = PickingFlow(db, admin)
+    flow.feed(f"W{wave}-1")
+    task = flow.view.task
+    assert task is not None and task.lot
+    flow.feed(loc(task.location))
+    flow.feed("09506000134352")  # LOT1's GTIN, then its lot, then how many
+    flow.feed(task.lot)
+    flow.feed(str(task.qty))
+    assert order_svc.order_detail(db, admin, "SO-1").order.status == "picked"
+    assert packing.open_order(db, admin, tote).ref == "SO-1"  # at the bench by its picking tote

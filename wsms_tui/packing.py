@@ -36,6 +36,7 @@ from wsms_tui.database import Database
 from wsms_tui.db.models import Lot, Package, Product, ProductBarcode, User
 from wsms_tui.db.models_orders import Allocation, SalesChannel, SalesOrder, SalesOrderLine
 from wsms_tui.db.models_shipping import Shipment, ShipmentBox, ShipmentItem
+from wsms_tui.db.models_waves import WaveOrder
 from wsms_tui.errors import BadInput, NotFound, WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.orders import (
@@ -280,6 +281,16 @@ def _order_by_code(s: Session, code: str) -> int:
             raise BadInput(_("tote {c} holds several orders ({o}): scan the order").format(
                 c=text, o=", ".join(doc_ref(i) for i in oids[:5])))
         raise NotFound(_("tote {c} holds no order's goods").format(c=text))
+    # a picking tote (waves): the picked orders, not yet shipped, that went into a tote of that name
+    totes = sorted(set(s.execute(
+        select(WaveOrder.order_id).join(SalesOrder, SalesOrder.id == WaveOrder.order_id)
+        .where(WaveOrder.tote == text, SalesOrder.status.in_(["picking", "picked"]))  # type: ignore[attr-defined]
+    ).scalars()))
+    if len(totes) == 1:
+        return int(totes[0])
+    if len(totes) > 1:
+        raise BadInput(_("tote {c} holds several orders ({o}): scan the order").format(
+            c=text, o=", ".join(doc_ref(i) for i in totes[:5])))
     raise NotFound(_("{c!r} is no order, tote or box").format(c=code[:40]))
 
 
