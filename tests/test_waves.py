@@ -164,3 +164,20 @@ def test_cli_plan_release_show_json(db: Database, db_url: str, admin: Actor, tmp
     assert r.exit_code == 0 and "pick face of P1" in r.output
     r = run("waves", "replenish", "--warehouse", "W1", "--format", "json")
     assert [(t["from"], t["to"]) for t in json.loads(r.output)] == [("A-01", "C-05"), ("E-10", "C-05")]
+
+
+def test_an_order_already_being_packed_is_not_planned_into_a_wave(db: Database, admin: Actor, tmp_path: Path) -> None:
+    from tests.test_packing import pack_settings
+    from wsms_tui import packing
+
+    seed_all(db, admin, tmp_path)
+    orders(db, admin, tmp_path, ("O1", "P1", 3), ("O2", "P1", 1))
+    po = packing.open_order(db, admin, "SHOP:O1")
+    m = packing.match_item(db, admin, po.id, "P1")
+    packing.close_box(db, admin, pack_settings(), "SHOP:O1", items=[packing.BoxItem(m.line_id, Decimal(1), m.lot_id)],
+                      box="S", weight="0.5", op_id="partial-box")
+    assert order_svc.order_detail(db, admin, "SHOP:O1").order.status == "allocated"  # partly packed
+    res = waves.plan(db, admin, warehouse="W1")
+    assert res.wave_id is not None
+    planned = {o for t in waves.show(db, admin, res.wave_id).tours for o in t.orders}
+    assert planned == {order_svc.order_detail(db, admin, "SHOP:O2").order.ref}

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, select, union, update
 from sqlmodel import Session
 
 from wsms_tui import audit
@@ -40,6 +40,7 @@ from wsms_tui.batching import Capacity, Line, Order, name_sorted_travel, plan_ba
 from wsms_tui.database import Database
 from wsms_tui.db.models import Location, LocationUsage, Product, User, Warehouse
 from wsms_tui.db.models_orders import Allocation, SalesOrder, SalesOrderLine
+from wsms_tui.db.models_shipping import ShipmentBox
 from wsms_tui.db.models_waves import CarrierCutoff, PickTask, PickTour, Wave, WaveOrder
 from wsms_tui.errors import BadInput, NotFound
 from wsms_tui.i18n import _
@@ -229,10 +230,16 @@ def _in_active_wave(s: Session) -> Any:
             .where(Wave.status.in_(ACTIVE_WAVES), WaveOrder.dropped == False))  # type: ignore[attr-defined]  # noqa: E712
 
 
+def _not_plannable(s: Session) -> Any:
+    """Orders a new wave may not take: already in a planned/released wave, or already being packed
+    at the bench (single-order pick & pack has boxed part of them)."""
+    return union(_in_active_wave(s), select(ShipmentBox.order_id))
+
+
 def _releasable_by_warehouse(s: Session) -> list[tuple[str, int, int]]:
     rows = s.execute(select(Warehouse.code, Warehouse.id, func.count())
                      .join(SalesOrder, SalesOrder.warehouse_id == Warehouse.id)
-                     .where(SalesOrder.status.in_(RELEASABLE), SalesOrder.id.not_in(_in_active_wave(s)))  # type: ignore[union-attr, attr-defined]
+                     .where(SalesOrder.status.in_(RELEASABLE), SalesOrder.id.not_in(_not_plannable(s)))  # type: ignore[union-attr, attr-defined]
                      .group_by(Warehouse.code, Warehouse.id)).all()
     return sorted(((c, int(i), int(n)) for c, i, n in rows), key=lambda r: (-r[2], r[0]))
 
@@ -269,7 +276,7 @@ def plan(db: Database, actor: Actor, *, warehouse: str | None = None, cutoff: st
         so = SalesOrder
         rows = s.execute(select(so.id, so.country, so.express, so.priority, so.promised_date)
                          .where(so.status.in_(RELEASABLE), so.warehouse_id == wid,  # type: ignore[attr-defined]
-                                so.id.not_in(_in_active_wave(s)))).all()  # type: ignore[union-attr]
+                                so.id.not_in(_not_plannable(s)))).all()  # type: ignore[union-attr]
         cands: dict[int, _Cand] = {}
         for oid, country, express, priority, promised in rows:
             c = _Cand(oid, country or "", bool(express), priority or 0, promised)
