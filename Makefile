@@ -53,11 +53,12 @@ system-deps:
 test: $(TEST_STAMP) system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-## bench: the benchmarks, each printed next to a raw-driver baseline
-bench: $(RUN_STAMP)
-	$(BIN)/python -m bench.run
+## bench: every benchmark, each figure printed next to a baseline measured in the same run
+BENCHES := bench.run bench.tui_start bench.orders bench.waves bench.stocktake bench.reports bench.labels
+bench: $(TEST_STAMP)
+	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python -m $$b || exit 1; done
 
-bench-quick: $(RUN_STAMP)
+bench-quick: $(TEST_STAMP)
 	$(BIN)/python -m bench.run --quick
 
 lint: $(TEST_STAMP)

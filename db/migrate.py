@@ -10,13 +10,16 @@ heads, so independent modules never fight over "the next revision number".
 
 from __future__ import annotations
 
+import ast
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -26,6 +29,8 @@ class SchemaMismatch(RuntimeError):
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config  # Alembic is loaded only to migrate (start-up stays fast)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
@@ -34,11 +39,33 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
+@cache
+def revision_graph() -> dict[str, tuple[str, ...]]:
+    """revision -> the revisions it builds on, read from the shipped scripts without loading Alembic
+    (every command checks the schema at start; ``tests/test_cli.py`` checks this equals Alembic's view)."""
+    graph: dict[str, tuple[str, ...]] = {}
+    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        values: dict[str, object] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target = node.target if isinstance(node, ast.AnnAssign) else (
+                node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value:
+                values[target.id] = ast.literal_eval(node.value)
+        if "revision" in values:
+            down = values.get("down_revision")
+            graph[str(values["revision"])] = tuple(down) if isinstance(down, tuple | list) else (
+                (str(down),) if down else ())
+    return graph
+
+
 def head_revisions() -> frozenset[str]:
-    return frozenset(_script().get_heads())
+    graph = revision_graph()
+    return frozenset(graph) - {d for downs in graph.values() for d in downs}
 
 
 def head_revision() -> str:
@@ -48,7 +75,10 @@ def head_revision() -> str:
 
 def current_revisions(engine: Engine) -> frozenset[str]:
     with engine.connect() as conn:
-        return frozenset(MigrationContext.configure(conn).get_current_heads())
+        conn = conn.execution_options(wsms_readonly=True)
+        if not inspect(conn).has_table("alembic_version"):
+            return frozenset()
+        return frozenset(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -58,6 +88,8 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "heads") -> tuple[str | None, str]:
     """Bring the schema to every head (or ``revision``); returns (before, after)."""
+    from alembic import command
+
     before = current_revision(engine)
     cfg = alembic_config(engine)
     with engine.begin() as conn:
@@ -75,7 +107,7 @@ def check_schema(engine: Engine) -> None:
         raise SchemaMismatch(
             "this database has no wsms schema yet: run `wsms db upgrade` (or `wsms demo` for a demo warehouse)"
         )
-    known = {s.revision for s in _script().walk_revisions()}
+    known = set(revision_graph())
     unknown = sorted(current - known)
     if unknown:
         raise SchemaMismatch(

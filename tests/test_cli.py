@@ -228,3 +228,12 @@ def test_receipts_import_list_show_close(db_url: str, tmp_path: Path) -> None:
     assert diffs == [{"line_no": 1, "sku": "P1", "expected_qty": "4", "received_qty": "0", "difference": "-4"}]
     r = wsms(db_url, "receipts", "close", "PO-7")
     assert r.exit_code == 1 and "closed already" in r.stderr
+
+
+def test_the_fast_revision_graph_equals_alembics() -> None:
+    from wsms_tui.db.migrate import _script, head_revisions, revision_graph
+
+    script = _script()
+    alembic_graph = {r.revision: tuple(r._all_down_revisions) for r in script.walk_revisions()}
+    assert revision_graph() == alembic_graph
+    assert head_revisions() == frozenset(script.get_heads())

@@ -24,11 +24,12 @@ queue (``screens/print_queue.py``) over the current desk.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import make_url
 from textual import on
@@ -54,18 +55,22 @@ from wsms_tui.screens.help import HelpScreen
 from wsms_tui.screens.login import LoginScreen
 from wsms_tui.screens.menu import MenuScreen
 from wsms_tui.screens.messages import LabelQueued, LoggedIn, OpenDesk
-from wsms_tui.screens.orders import OrdersScreen
-from wsms_tui.screens.packing import PackingScreen
-from wsms_tui.screens.picking import PickingScreen
 from wsms_tui.screens.print_queue import PrintQueueScreen
-from wsms_tui.screens.receiving import ReceivingScreen
-from wsms_tui.screens.reports import ReportsScreen
 from wsms_tui.screens.stock import StockScreen
-from wsms_tui.screens.stocktake import StocktakeScreen
 from wsms_tui.screens.widgets.status_bar import ExceptionNoticeText, PrinterState, StatusInfo
 from wsms_tui.security import Actor
 from wsms_tui.stock import PAGE
 from wsms_tui.users import DemoLogin
+
+#: desk -> (module in screens/, screen class): imported when the desk is first opened
+DESK_SCREENS: dict[str, tuple[str, str]] = {
+    "receiving": ("receiving", "ReceivingScreen"),
+    "stocktake": ("stocktake", "StocktakeScreen"),
+    "waves": ("picking", "PickingScreen"),
+    "orders": ("orders", "OrdersScreen"),
+    "packing": ("packing", "PackingScreen"),
+    "reports": ("reports", "ReportsScreen"),
+}
 
 DEFAULT_THEME = "textual-dark"
 
@@ -385,23 +390,16 @@ class WsmsApp(App[None]):
         self.run_worker(count, thread=True, group="reorder-poll", exit_on_error=False)
 
     def _make_desk_screen(self, name: str) -> Screen[Any]:
+        """The desk's screen; the built desks' modules are imported on first use (fast start-up)."""
         assert self.ctx is not None
         if name == "menu":
             return MenuScreen(self.ctx)
         if name == "stock":
             return StockScreen(self.ctx)
-        if name == "receiving":
-            return ReceivingScreen(self.ctx)
-        if name == "stocktake":
-            return StocktakeScreen(self.ctx)
-        if name == "waves":
-            return PickingScreen(self.ctx)
-        if name == "orders":
-            return OrdersScreen(self.ctx)
-        if name == "packing":
-            return PackingScreen(self.ctx)
-        if name == "reports":
-            return ReportsScreen(self.ctx)
+        if name in DESK_SCREENS:
+            module, cls = DESK_SCREENS[name]
+            screen_class = getattr(importlib.import_module(f"wsms_tui.screens.{module}"), cls)
+            return cast(Screen[Any], screen_class(self.ctx))
         return PlaceholderDeskScreen(self.ctx, desk_by_name(name))
 
     @on(OpenDesk)
