@@ -8,9 +8,11 @@ shows what it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -20,6 +22,7 @@ from textual.widgets import Label, Static
 
 from wsms_tui.config import Settings
 from wsms_tui.database import Database
+from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.screens.messages import OpenDesk
 from wsms_tui.screens.widgets.scan_input import ScanInput
@@ -111,3 +114,39 @@ class DeskScreen(Screen[None]):
     def handle_scan(self, value: str, raw: str) -> None:
         """Default for desks without their own scan flow: show the code on the Stock desk."""
         self.post_message(OpenDesk("stock", value))
+
+
+class FlowDeskScreen(DeskScreen):
+    """A desk whose work is a scan flow (a plain state machine in ``wsms_tui``): every scan or key
+    calls the flow once through ``run_flow`` and the returned view is rendered; nothing the flow
+    raises reaches the screen. Subclasses set ``flow``, ``message_line_id`` and ``failure_text`` and
+    write ``render_view``."""
+
+    #: id of the Static that shows the flow's message (red for errors, green for ok)
+    message_line_id: str = ""
+    #: the message for an unexpected failure; ``{e}`` is the error
+    failure_text: str = "the desk failed: {e}"
+    flow: Any
+
+    def render_view(self, view: Any) -> None:
+        raise NotImplementedError
+
+    def error_view(self, message: str) -> Any:
+        """The flow's current view with ``message`` as a refusal (bell, red)."""
+        return replace(self.flow.view, message=message, level="error", bell=True)
+
+    def run_flow(self, step: Callable[[], Any]) -> None:
+        """Run one flow call and render its view."""
+        try:
+            view = step()
+        except WsmsError as exc:
+            view = self.error_view(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a desk shows the failure and keeps running
+            view = self.error_view(self.failure_text.format(e=exc))
+        self.render_view(view)
+
+    def show_message(self, message: str, level: str) -> None:
+        line = self.query_one(f"#{self.message_line_id}", Static)
+        line.update(Text(message, no_wrap=True, overflow="ellipsis"))
+        line.set_class(level == "error", "error")
+        line.set_class(level == "ok", "ok")

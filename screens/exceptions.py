@@ -25,8 +25,9 @@ from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.order_exceptions import TicketRow
 from wsms_tui.screens.base import DeskContext, DeskScreen
-from wsms_tui.screens.orders import QueueScanInput, cell, table_bindings
+from wsms_tui.screens.orders import cell, table_bindings
 from wsms_tui.screens.reason_prompt import ReasonPrompt
+from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
 
@@ -50,7 +51,7 @@ class ExceptionsScreen(DeskScreen):
         yield Static(self.desk_title(), id="desk-title")
         with Horizontal(id="scan-row"):
             yield Label(_("Order ›"))
-            yield QueueScanInput(placeholder=_("an order ref shows its tickets; Enter on nothing shows all"),
+            yield ConfirmingScanInput(placeholder=_("an order ref shows its tickets; Enter on nothing shows all"),
                                  prefix=self.ctx.settings.scanner.prefix, suffix=self.ctx.settings.scanner.suffix,
                                  gs_substitutes=self.ctx.gs_substitutes, id="scan")
         yield Static("", id="exc-filter")
@@ -128,8 +129,8 @@ class ExceptionsScreen(DeskScreen):
         self.order = value.strip() or None
         self.reload()
 
-    @on(QueueScanInput.Confirmed)
-    def show_all(self, message: QueueScanInput.Confirmed) -> None:
+    @on(ConfirmingScanInput.Confirmed)
+    def show_all(self, message: ConfirmingScanInput.Confirmed) -> None:
         message.stop()
         self.order = None
         self.reload()

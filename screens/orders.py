@@ -18,11 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from wsms_tui import order_queue, orders
@@ -33,7 +32,7 @@ from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.orders import OrderDetail, OrderFilter, OrderRow
 from wsms_tui.screens.base import DeskContext, DeskScreen
 from wsms_tui.screens.reason_prompt import ReasonPrompt
-from wsms_tui.screens.widgets.scan_input import ScanInput
+from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
 
@@ -54,17 +53,6 @@ def day(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-class QueueScanInput(ScanInput):
-    """The desk's scan field; Enter on an empty field posts ``Confirmed`` (open the highlighted order)."""
-
-    class Confirmed(Message):
-        """Enter with nothing typed."""
-
-    def on_key(self, event: events.Key) -> None:
-        if event.key in ("enter", "ctrl+m") and not self.buffer:
-            event.prevent_default()
-            event.stop()
-            self.post_message(self.Confirmed())
 
 
 def table_bindings(desk: str) -> list[BindingType]:
@@ -98,9 +86,10 @@ class OrdersScreen(DeskScreen):
         yield Static(self.desk_title(), id="desk-title")
         with Horizontal(id="scan-row"):
             yield Label(_("Find ›"))
-            yield QueueScanInput(placeholder=_("order, customer, phone, SKU · status: channel: wh: prio: from: to:"),
-                                 prefix=self.ctx.settings.scanner.prefix, suffix=self.ctx.settings.scanner.suffix,
-                                 gs_substitutes=self.ctx.gs_substitutes, id="scan")
+            yield ConfirmingScanInput(
+                placeholder=_("order, customer, phone, SKU · status: channel: wh: prio: from: to:"),
+                prefix=self.ctx.settings.scanner.prefix, suffix=self.ctx.settings.scanner.suffix,
+                gs_substitutes=self.ctx.gs_substitutes, id="scan")
         yield Static("", id="ord-filter")
         with ContentSwitcher(initial="ord-list", id="ord-body"):
             with Vertical(id="ord-list"):
@@ -227,8 +216,8 @@ class OrdersScreen(DeskScreen):
         else:
             self.say("" if self.total else _("no order matches"), error=not self.total)
 
-    @on(QueueScanInput.Confirmed)
-    def open_highlighted(self, message: QueueScanInput.Confirmed) -> None:
+    @on(ConfirmingScanInput.Confirmed)
+    def open_highlighted(self, message: ConfirmingScanInput.Confirmed) -> None:
         message.stop()
         if self.detail is None:
             self.open_order(self.highlighted_id())

@@ -20,11 +20,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Label, Static
 
-from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.packing_flow import PackingFlow, PackView
-from wsms_tui.screens.base import DeskContext, DeskScreen, make_scan_input
+from wsms_tui.screens.base import DeskContext, FlowDeskScreen, make_scan_input
 from wsms_tui.screens.orders import cell, num, qty
 from wsms_tui.screens.reason_prompt import ReasonPrompt
 from wsms_tui.screens.widgets.status_bar import StatusBar
@@ -37,8 +36,11 @@ def _bindings() -> list[BindingType]:
     return keys
 
 
-class PackingScreen(DeskScreen):
+class PackingScreen(FlowDeskScreen):
     """Verify by scan, box, weigh, label, ship."""
+
+    message_line_id = "pack-message"
+    failure_text = _("packing failed: {e}")
 
     CSS_PATH = "packing.tcss"
     BINDINGS = _bindings()
@@ -88,21 +90,10 @@ class PackingScreen(DeskScreen):
         self.run_flow(lambda: self.flow.feed(value, raw))
 
     def run_flow(self, step: Callable[[], PackView]) -> None:
-        try:
-            view = step()
-        except WsmsError as exc:
-            view = self._error(str(exc))
-        except Exception as exc:  # noqa: BLE001 - a desk shows the failure and keeps running
-            view = self._error(_("packing failed: {e}").format(e=exc))
-        self.render_view(view)
-        box = view.last_box
+        super().run_flow(step)
+        box = self.view.last_box
         if box is not None and box.print_job_id is not None:
             self._wake_printer()
-
-    def _error(self, message: str) -> PackView:
-        from dataclasses import replace
-
-        return replace(self.flow.view, message=message, level="error", bell=True)
 
     def _wake_printer(self) -> None:
         spool = getattr(self.app, "spool", None)
@@ -158,11 +149,6 @@ class PackingScreen(DeskScreen):
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def show_message(self, message: str, level: str) -> None:
-        line = self.query_one("#pack-message", Static)
-        line.update(Text(message, no_wrap=True, overflow="ellipsis"))
-        line.set_class(level == "error", "error")
-        line.set_class(level == "ok", "ok")
 
     def render_view(self, view: PackView) -> None:
         self.view = view

@@ -11,24 +11,20 @@ Ctrl+R replenishment, Ctrl+W the Waves screen (plan, release, show), Esc back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
-from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.picking_flow import PickingFlow, PickView
-from wsms_tui.screens.base import DeskContext, DeskScreen
-from wsms_tui.screens.widgets.scan_input import ScanInput
+from wsms_tui.screens.base import DeskContext, FlowDeskScreen
+from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
 DESK_KEYS = ("waves.short", "waves.skip", "waves.replenish", "waves.waves", "waves.back")
@@ -43,17 +39,6 @@ def cell(value: str | None, *, right: bool = False) -> Text:
     return Text(value or "", no_wrap=True, overflow="ellipsis", justify="right" if right else "left")
 
 
-class PickScanInput(ScanInput):
-    """The desk's scan field; Enter on an empty field posts ``Confirmed`` (take the highlighted tour)."""
-
-    class Confirmed(Message):
-        """Enter with nothing typed."""
-
-    def on_key(self, event: events.Key) -> None:
-        if event.key in ("enter", "ctrl+m") and not self.buffer:
-            event.prevent_default()
-            event.stop()
-            self.post_message(self.Confirmed())
 
 
 def _bindings() -> list[BindingType]:
@@ -63,8 +48,11 @@ def _bindings() -> list[BindingType]:
     return keys
 
 
-class PickingScreen(DeskScreen):
+class PickingScreen(FlowDeskScreen):
     """Pick tours by scanning: location → item → quantity; short, skip, totes, replenishment."""
+
+    message_line_id = "pk-message"
+    failure_text = _("picking failed: {e}")
 
     CSS_PATH = "picking.tcss"
     BINDINGS = _bindings()
@@ -85,7 +73,7 @@ class PickingScreen(DeskScreen):
         yield Static(self.desk_title(), id="desk-title")
         with Horizontal(id="scan-row"):
             yield Label(_("Scan ›"))
-            yield PickScanInput(placeholder=_("scan a tour, a location label or an item"),
+            yield ConfirmingScanInput(placeholder=_("scan a tour, a location label or an item"),
                                 prefix=self.ctx.settings.scanner.prefix, suffix=self.ctx.settings.scanner.suffix,
                                 gs_substitutes=self.ctx.gs_substitutes, id="scan")
         yield Static("", id="pk-prompt")
@@ -125,8 +113,8 @@ class PickingScreen(DeskScreen):
     def handle_scan(self, value: str, raw: str) -> None:
         self.run_flow(lambda: self.flow.feed(value, raw))
 
-    @on(PickScanInput.Confirmed)
-    def take_highlighted_tour(self, message: PickScanInput.Confirmed) -> None:
+    @on(ConfirmingScanInput.Confirmed)
+    def take_highlighted_tour(self, message: ConfirmingScanInput.Confirmed) -> None:
         message.stop()
         if self.view.step != "tour":
             return
@@ -136,14 +124,6 @@ class PickingScreen(DeskScreen):
         ref = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         self.run_flow(lambda: self.flow.open_tour(ref))
 
-    def run_flow(self, step: Callable[[], PickView]) -> None:
-        try:
-            view = step()
-        except WsmsError as exc:
-            view = replace(self.flow.view, message=str(exc), level="error", bell=True)
-        except Exception as exc:  # noqa: BLE001 - a desk shows the failure and keeps running
-            view = replace(self.flow.view, message=_("picking failed: {e}").format(e=exc), level="error", bell=True)
-        self.render_view(view)
 
     def action_short(self) -> None:
         self.run_flow(self.flow.short)
@@ -175,11 +155,6 @@ class PickingScreen(DeskScreen):
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def show_message(self, message: str, level: str) -> None:
-        line = self.query_one("#pk-message", Static)
-        line.update(Text(message, no_wrap=True, overflow="ellipsis"))
-        line.set_class(level == "error", "error")
-        line.set_class(level == "ok", "ok")
 
     def render_view(self, view: PickView) -> None:
         self.view = view

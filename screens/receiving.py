@@ -29,11 +29,10 @@ from decimal import Decimal
 from uuid import uuid4
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from wsms_tui import label_jobs, labels, printing, receiving
@@ -41,9 +40,9 @@ from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.receiving_flow import FlowView, LineDraft, ReceivingFlow
-from wsms_tui.screens.base import DeskContext, DeskScreen
+from wsms_tui.screens.base import DeskContext, FlowDeskScreen
 from wsms_tui.screens.print_dialog import PrintDialog, PrintRequest
-from wsms_tui.screens.widgets.scan_input import ScanInput
+from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
 HIDDEN = "·"  # an expected quantity hidden from a clerk (blind receipt)
@@ -74,20 +73,6 @@ def cell(value: str | None) -> Text:
     return Text(value or "", no_wrap=True, overflow="ellipsis")
 
 
-class ReceivingScanInput(ScanInput):
-    """The desk's scan field; Enter on an empty field posts ``Confirmed`` (take the highlighted receipt).
-
-    Handled in ``on_key`` like every other key, so it stays in order with the scans of a burst."""
-
-    class Confirmed(Message):
-        """Enter with nothing typed."""
-
-    def on_key(self, event: events.Key) -> None:
-        if event.key in ("enter", "ctrl+m") and not self.buffer:
-            event.prevent_default()  # ScanInput.on_key does not run for this key
-            event.stop()
-            self.post_message(self.Confirmed())
-        # any other key: ScanInput.on_key (the base class handler) runs next
 
 
 def _bindings() -> list[BindingType]:
@@ -102,8 +87,11 @@ def _bindings() -> list[BindingType]:
     return keys
 
 
-class ReceivingScreen(DeskScreen):
+class ReceivingScreen(FlowDeskScreen):
     """Receive deliveries by scanning: receipt → product → (lot, expiry) → location."""
+
+    message_line_id = "rcv-message"
+    failure_text = _("receiving failed: {e}")
 
     CSS_PATH = "receiving.tcss"
     BINDINGS = _bindings()
@@ -130,7 +118,7 @@ class ReceivingScreen(DeskScreen):
         yield Static(self.desk_title(), id="desk-title")
         with Horizontal(id="scan-row"):
             yield Label(_("Scan ›"))
-            yield ReceivingScanInput(
+            yield ConfirmingScanInput(
                 placeholder=_("scan a receipt, a product or a location"),
                 prefix=self.ctx.settings.scanner.prefix, suffix=self.ctx.settings.scanner.suffix,
                 gs_substitutes=self.ctx.gs_substitutes, id="scan")
@@ -175,8 +163,8 @@ class ReceivingScreen(DeskScreen):
     # -- input -------------------------------------------------------------------------------
 
     @property
-    def scan_input(self) -> ReceivingScanInput:
-        return self.query_one(ReceivingScanInput)
+    def scan_input(self) -> ConfirmingScanInput:
+        return self.query_one(ConfirmingScanInput)
 
     def handle_scan(self, value: str, raw: str) -> None:
         """A scan from the scan field (or a serial scanner): one step of the flow."""
@@ -191,8 +179,8 @@ class ReceivingScreen(DeskScreen):
             return
         self.run_flow(lambda: self.flow.feed(value, raw))
 
-    @on(ReceivingScanInput.Confirmed)
-    def take_highlighted_receipt(self, message: ReceivingScanInput.Confirmed) -> None:
+    @on(ConfirmingScanInput.Confirmed)
+    def take_highlighted_receipt(self, message: ConfirmingScanInput.Confirmed) -> None:
         message.stop()
         if self.view.step not in ("receipt", "closed"):
             return
@@ -202,17 +190,7 @@ class ReceivingScreen(DeskScreen):
         reference = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         self.run_flow(lambda: self.flow.open_receipt(reference))
 
-    def run_flow(self, step: Callable[[], FlowView]) -> None:
-        """Run one flow call and render its view; nothing the flow raises may reach the screen."""
-        try:
-            view = step()
-        except WsmsError as exc:
-            view = self._error_view(str(exc))
-        except Exception as exc:  # noqa: BLE001 - a desk shows the failure and keeps running
-            view = self._error_view(_("receiving failed: {e}").format(e=exc))
-        self.render_view(view)
-
-    def _error_view(self, message: str) -> FlowView:
+    def error_view(self, message: str) -> FlowView:
         return replace(self.flow.view, message=message, level="error", bell=True, secret=False)
 
     # -- actions (keys) ----------------------------------------------------------------------
@@ -352,11 +330,6 @@ class ReceivingScreen(DeskScreen):
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def show_message(self, message: str, level: str) -> None:
-        line = self.query_one("#rcv-message", Static)
-        line.update(Text(message, no_wrap=True, overflow="ellipsis"))
-        line.set_class(level == "error", "error")
-        line.set_class(level == "ok", "ok")
 
     def render_view(self, view: FlowView) -> None:
         """Show ``view``: prompt, message (bell when refused), the PIN mask, and the body for its step."""

@@ -13,25 +13,22 @@ approve or reject). ``%CMD:EMPTY`` / ``%CMD:DONE`` / ``%CMD:CANCEL`` are scans l
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from wsms_tui import stocktake
 from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
-from wsms_tui.screens.base import DeskContext, DeskScreen
+from wsms_tui.screens.base import DeskContext, FlowDeskScreen
 from wsms_tui.screens.stocktake_review import CountReviewScreen, cell, qty_cell
-from wsms_tui.screens.widgets.scan_input import ScanInput
+from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 from wsms_tui.stocktake_flow import CountFlow, CountView
 
@@ -45,17 +42,6 @@ def status_text(status: str) -> Text:
     return Text(names.get(status, status), style=styles.get(status, ""), no_wrap=True)
 
 
-class CountScanInput(ScanInput):
-    """The desk's scan field; Enter on an empty field posts ``Confirmed`` (take the highlighted count)."""
-
-    class Confirmed(Message):
-        """Enter with nothing typed."""
-
-    def on_key(self, event: events.Key) -> None:
-        if event.key in ("enter", "ctrl+m") and not self.buffer:
-            event.prevent_default()
-            event.stop()
-            self.post_message(self.Confirmed())
 
 
 def _bindings() -> list[BindingType]:
@@ -70,8 +56,11 @@ def _bindings() -> list[BindingType]:
     return keys
 
 
-class StocktakeScreen(DeskScreen):
+class StocktakeScreen(FlowDeskScreen):
     """Count by scanning: count → location → items (→ lot) → next location."""
+
+    message_line_id = "st-message"
+    failure_text = _("counting failed: {e}")
 
     CSS_PATH = "stocktake.tcss"
     BINDINGS = _bindings()
@@ -93,7 +82,7 @@ class StocktakeScreen(DeskScreen):
         yield Static(self.desk_title(), id="desk-title")
         with Horizontal(id="scan-row"):
             yield Label(_("Scan ›"))
-            yield CountScanInput(placeholder=_("scan a count, a location or an item"),
+            yield ConfirmingScanInput(placeholder=_("scan a count, a location or an item"),
                                  prefix=self.ctx.settings.scanner.prefix, suffix=self.ctx.settings.scanner.suffix,
                                  gs_substitutes=self.ctx.gs_substitutes, id="scan")
         yield Static("", id="st-prompt")
@@ -135,8 +124,8 @@ class StocktakeScreen(DeskScreen):
     def handle_scan(self, value: str, raw: str) -> None:
         self.run_flow(lambda: self.flow.feed(value, raw))
 
-    @on(CountScanInput.Confirmed)
-    def take_highlighted_count(self, message: CountScanInput.Confirmed) -> None:
+    @on(ConfirmingScanInput.Confirmed)
+    def take_highlighted_count(self, message: ConfirmingScanInput.Confirmed) -> None:
         message.stop()
         if self.view.step != "count":
             return
@@ -146,15 +135,6 @@ class StocktakeScreen(DeskScreen):
         ref = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         self.run_flow(lambda: self.flow.open_count(ref))
 
-    def run_flow(self, step: Callable[[], CountView]) -> None:
-        """Run one flow call and render its view; nothing the flow raises may reach the screen."""
-        try:
-            view = step()
-        except WsmsError as exc:
-            view = replace(self.flow.view, message=str(exc), level="error", bell=True)
-        except Exception as exc:  # noqa: BLE001 - a desk shows the failure and keeps running
-            view = replace(self.flow.view, message=_("counting failed: {e}").format(e=exc), level="error", bell=True)
-        self.render_view(view)
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -207,11 +187,6 @@ class StocktakeScreen(DeskScreen):
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def show_message(self, message: str, level: str) -> None:
-        line = self.query_one("#st-message", Static)
-        line.update(Text(message, no_wrap=True, overflow="ellipsis"))
-        line.set_class(level == "error", "error")
-        line.set_class(level == "ok", "ok")
 
     def render_view(self, view: CountView) -> None:
         self.view = view

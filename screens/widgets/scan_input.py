@@ -152,3 +152,19 @@ class ScanInput(Widget, can_focus=True):
 
     def on_blur(self) -> None:
         self.refresh()
+
+
+class ConfirmingScanInput(ScanInput):
+    """A desk's scan field where Enter on an empty field posts ``Confirmed`` (take the highlighted row).
+
+    Handled in ``on_key`` like every other key, so it stays in order with the scans of a burst."""
+
+    class Confirmed(Message):
+        """Enter with nothing typed."""
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in ("enter", "ctrl+m") and not self.buffer:
+            event.prevent_default()  # ScanInput.on_key does not run for this key
+            event.stop()
+            self.post_message(self.Confirmed())
+        # any other key: ScanInput.on_key (the base class handler) runs next
