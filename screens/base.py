@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from wsms_tui.config import Settings
 from wsms_tui.database import Database
@@ -144,6 +144,16 @@ class FlowDeskScreen(DeskScreen):
         except Exception as exc:  # noqa: BLE001 - a desk shows the failure and keeps running
             view = self.error_view(self.failure_text.format(e=exc))
         self.render_view(view)
+
+    def handle_scan(self, value: str, raw: str) -> None:
+        self.run_flow(lambda: self.flow.feed(value, raw))
+
+    def highlighted_key(self, table_id: str) -> str | None:
+        """The row key under the cursor of table ``table_id`` (None when it is empty)."""
+        table = self.query_one(f"#{table_id}", DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     def show_message(self, message: str, level: str) -> None:
         line = self.query_one(f"#{self.message_line_id}", Static)

@@ -87,7 +87,7 @@ class PackingScreen(FlowDeskScreen):
 
     def handle_scan(self, value: str, raw: str) -> None:
         self._partial_armed = False
-        self.run_flow(lambda: self.flow.feed(value, raw))
+        super().handle_scan(value, raw)
 
     def run_flow(self, step: Callable[[], PackView]) -> None:
         super().run_flow(step)

@@ -110,20 +110,12 @@ class PickingScreen(FlowDeskScreen):
 
     # -- input -------------------------------------------------------------------------------
 
-    def handle_scan(self, value: str, raw: str) -> None:
-        self.run_flow(lambda: self.flow.feed(value, raw))
-
     @on(ConfirmingScanInput.Confirmed)
     def take_highlighted_tour(self, message: ConfirmingScanInput.Confirmed) -> None:
         message.stop()
-        if self.view.step != "tour":
-            return
-        table = self.query_one("#pk-tour-table", DataTable)
-        if table.row_count == 0:
-            return
-        ref = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        self.run_flow(lambda: self.flow.open_tour(ref))
-
+        ref = self.highlighted_key("pk-tour-table") if self.view.step == "tour" else None
+        if ref is not None:
+            self.run_flow(lambda: self.flow.open_tour(ref))
 
     def action_short(self) -> None:
         self.run_flow(self.flow.short)

@@ -182,13 +182,11 @@ class ReceivingScreen(FlowDeskScreen):
     @on(ConfirmingScanInput.Confirmed)
     def take_highlighted_receipt(self, message: ConfirmingScanInput.Confirmed) -> None:
         message.stop()
-        if self.view.step not in ("receipt", "closed"):
+        if self.view.step not in ("receipt", "closed") or self.query_one(ContentSwitcher).current != "rcv-list":
             return
-        table = self.query_one("#rcv-receipts", DataTable)
-        if self.query_one(ContentSwitcher).current != "rcv-list" or table.row_count == 0:
-            return
-        reference = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        self.run_flow(lambda: self.flow.open_receipt(reference))
+        reference = self.highlighted_key("rcv-receipts")
+        if reference is not None:
+            self.run_flow(lambda: self.flow.open_receipt(reference))
 
     def error_view(self, message: str) -> FlowView:
         return replace(self.flow.view, message=message, level="error", bell=True, secret=False)

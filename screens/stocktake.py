@@ -121,20 +121,12 @@ class StocktakeScreen(FlowDeskScreen):
 
     # -- input -------------------------------------------------------------------------------
 
-    def handle_scan(self, value: str, raw: str) -> None:
-        self.run_flow(lambda: self.flow.feed(value, raw))
-
     @on(ConfirmingScanInput.Confirmed)
     def take_highlighted_count(self, message: ConfirmingScanInput.Confirmed) -> None:
         message.stop()
-        if self.view.step != "count":
-            return
-        table = self.query_one("#st-counts", DataTable)
-        if table.row_count == 0:
-            return
-        ref = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        self.run_flow(lambda: self.flow.open_count(ref))
-
+        ref = self.highlighted_key("st-counts") if self.view.step == "count" else None
+        if ref is not None:
+            self.run_flow(lambda: self.flow.open_count(ref))
 
     # -- actions -----------------------------------------------------------------------------
 
