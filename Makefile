@@ -54,7 +54,7 @@ test: $(TEST_STAMP) system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## bench: every benchmark, each figure printed next to a baseline measured in the same run
-BENCHES := bench.run bench.tui_start bench.orders bench.waves bench.stocktake bench.reports bench.labels
+BENCHES := bench.run bench.tui_start bench.scan_to_screen bench.orders bench.waves bench.stocktake bench.reports bench.labels
 bench: $(TEST_STAMP)
 	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python -m $$b || exit 1; done
 
