@@ -106,6 +106,7 @@ class ReceivingScreen(FlowDeskScreen):
         self.flow = flow or ReceivingFlow(ctx.db, ctx.actor)
         self.view: FlowView = self.flow.view
         self._lines_of: str | None = None  # the receipt whose lines fill the lines table
+        self._shown_lines: dict[str, tuple[str, ...]] = {}  # line key -> the cell texts shown
         self._close_armed = False
         self._location_label_armed = False  # Ctrl+O: the next scan is the location to label
 
@@ -379,13 +380,20 @@ class ReceivingScreen(FlowDeskScreen):
         keys = [str(ln.line_no) for ln in detail.lines]
         if self._lines_of != s.reference or [k.value for k in table.rows] != keys:
             table.clear()
+            self._shown_lines = {}
             for ln in detail.lines:
-                table.add_row(*self._line_cells(ln), key=str(ln.line_no))
+                cells = self._line_cells(ln)
+                table.add_row(*cells, key=str(ln.line_no))
+                self._shown_lines[str(ln.line_no)] = tuple(c.plain for c in cells)
             self._lines_of = s.reference
-        else:  # the same lines: update in place (keeps the cursor, cheap for a long receipt)
+        else:  # the same lines: update only the cells that changed (keeps the cursor; a scan is one line)
             for ln in detail.lines:
-                for col, value in zip(self.LINE_COLUMNS, self._line_cells(ln), strict=True):
-                    table.update_cell(str(ln.line_no), col, value)
+                key, cells = str(ln.line_no), self._line_cells(ln)
+                before = self._shown_lines.get(key, ())
+                for i, (col, value) in enumerate(zip(self.LINE_COLUMNS, cells, strict=True)):
+                    if i >= len(before) or before[i] != value.plain:
+                        table.update_cell(key, col, value)
+                self._shown_lines[key] = tuple(c.plain for c in cells)
         if draft is not None:
             for i, ln in enumerate(detail.lines):
                 if ln.sku == draft.sku and (not draft.lot or not ln.lot_no or ln.lot_no == draft.lot):
