@@ -35,13 +35,13 @@ APP = textwrap.dedent('''
             self.scans: list[str] = []
 
         def compose(self) -> ComposeResult:
-            yield ScanInput()
+            yield ScanInput(gs_substitutes=("<GS>",))
 
         def on_mount(self) -> None:
             OUT.with_suffix(".ready").write_text("ready")
 
         def on_scan_input_scanned(self, message: ScanInput.Scanned) -> None:
-            self.scans.append(message.value.replace("\\x1d", "<GS>"))
+            self.scans.append(message.value.replace("\\x1d", "[GS]"))
             if len(self.scans) >= WANT:
                 OUT.write_text("\\n".join(self.scans) + "\\n")
                 self.exit()
@@ -76,14 +76,49 @@ def test_scanner_burst_through_a_real_pty(tmp_path: Path) -> None:
             proc.kill()
         proc.wait()
         os.close(master)
-    assert out.read_text().splitlines() == [c.replace(GS, "<GS>") for c in codes]
+    assert out.read_text().splitlines() == [c.replace(GS, "[GS]") for c in codes]
 
 
-def _drain(fd: int) -> None:
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
+def test_100_wedge_scans_at_2_ms_per_character_with_gs_substitutes(tmp_path: Path) -> None:
+    """The issue's burst: 100 scans typed at 2 ms per character, GS sent as the text ``<GS>`` (what many
+    wedge scanners type instead of 0x1D): all 100 arrive whole, in order, with GS restored."""
+    script = tmp_path / "scan_app.py"
+    script.write_text(APP)
+    out = tmp_path / "scans.txt"
+    codes = [f"0104006381333931<GS>10L{i:03d}<GS>3712" for i in range(100)]
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
+    proc = subprocess.Popen([sys.executable, str(script), str(out), str(len(codes))], stdin=slave, stdout=slave,
+                            stderr=slave, env=env, start_new_session=True, cwd=Path(__file__).parent.parent)
+    os.close(slave)
+    try:
+        deadline = time.monotonic() + 90
+        while not out.with_suffix(".ready").exists() and time.monotonic() < deadline:
+            _drain(master)
+        time.sleep(0.3)
+        for ch in "".join(c + "\r" for c in codes):
+            os.write(master, ch.encode())
+            time.sleep(0.002)
+            _drain(master, 0)
+        while proc.poll() is None and time.monotonic() < deadline:
+            _drain(master)
+        assert proc.poll() is not None, "the app did not receive every scan in time"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        os.close(master)
+    assert out.read_text().splitlines() == [c.replace("<GS>", "[GS]") for c in codes]
+
+
+def _drain(fd: int, timeout: float = 0.05) -> None:
     """Read and discard the app's screen output so it never blocks on a full pty buffer."""
     import select
 
-    ready, _, _ = select.select([fd], [], [], 0.05)
+    ready, _, _ = select.select([fd], [], [], timeout)
     if ready:
         try:
             os.read(fd, 65536)
