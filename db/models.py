@@ -27,6 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlmodel import Field, SQLModel
+
 from wsms_tui.db.types import Money, Qty
 
 
