@@ -51,6 +51,7 @@ system-deps:
 
 ## test: install the test extras and run the whole suite (SQLite and PostgreSQL)
 test: $(TEST_STAMP) system-deps
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## bench: every benchmark, each figure printed next to a baseline measured in the same run
