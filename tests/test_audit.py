@@ -213,3 +213,19 @@ def test_repeated_lockouts_grow(db: Database) -> None:
         db.write(lambda s: s.execute(update(User).where(User.id == clerk.user_id)  # type: ignore[arg-type]
                                      .values(locked_until=audit.utcnow() - timedelta(seconds=1))))
     assert waits == [5, 10, 20]
+
+
+def test_an_unknown_name_is_locked_out_like_a_real_user(db: Database) -> None:
+    """Same answers, attempt by attempt, for a real user with wrong PINs and for a name that does not exist:
+    the login screen never tells which users exist."""
+    make_actor(db, Role.CLERK, name="carl", pin="2468")
+    real, ghost = [], []
+    for _ in range(FREE_ATTEMPTS + 1):
+        for name, out in (("carl", real), ("ghost", ghost)):
+            with pytest.raises(LoginFailed) as exc:
+                authenticate(db, name, "0000", "desk-3")
+            out.append(re.sub(r"\d+ s", "N s", str(exc.value)))
+    assert ghost == real
+    assert ghost[-2:] == ["wrong PIN; too many failures: wait N s before the next try",
+                          "too many wrong PINs: wait N s and try again"]
+    assert [a for a, _p in login_events(db, "ghost")] == ["login.failed"] * FREE_ATTEMPTS + ["login.refused"]

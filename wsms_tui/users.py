@@ -13,7 +13,7 @@ from sqlmodel import Session
 from wsms_tui import audit
 from wsms_tui.authz import require
 from wsms_tui.database import Database
-from wsms_tui.db.models import Meta, Role, User
+from wsms_tui.db.models import AuditEvent, Meta, Role, User
 from wsms_tui.errors import BadInput, LoginFailed
 from wsms_tui.i18n import _
 from wsms_tui.security import Actor, hash_pin, verify_pin
@@ -83,6 +83,31 @@ def _aware(t: datetime) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
 
+def _lock_seconds(failures: int) -> int:
+    return min(5 * 2 ** (failures - FREE_ATTEMPTS), MAX_LOCK_SECONDS)
+
+
+def _refuse_unknown(s: Session, probe: Actor, name: str, now: datetime) -> str:
+    """An unknown (or inactive) name gets exactly the answers a real user would, lockout included, so
+    the login screen never tells which users exist. Its failures are counted from the audit log."""
+    obj = f"user:{name}"
+    since = now - timedelta(seconds=MAX_LOCK_SECONDS * 2)
+    failed = s.execute(select(AuditEvent.at).where(AuditEvent.action == "login.failed", AuditEvent.object == obj,
+                                                  AuditEvent.at > since).order_by(AuditEvent.seq)).scalars().all()
+    failures = len(failed)
+    if failures >= FREE_ATTEMPTS:
+        until = _aware(failed[-1]) + timedelta(seconds=_lock_seconds(failures))
+        if until > now:
+            wait = int((until - now).total_seconds()) + 1
+            audit.record(s, probe, "login.refused", obj, {"reason": "locked", "wait_s": wait})
+            return _("too many wrong PINs: wait {n} s and try again").format(n=wait)
+    failures += 1
+    audit.record(s, probe, "login.failed", obj, {"reason": "unknown or inactive user", "failures": failures})
+    if failures >= FREE_ATTEMPTS:
+        return _("wrong PIN; too many failures: wait {n} s before the next try").format(n=_lock_seconds(failures))
+    return _("unknown user or wrong PIN")
+
+
 def authenticate(db: Database, name: str, pin: str, terminal: str) -> Actor:
     """Check a user's PIN; audit the attempt; refuse for a growing time after repeated failures."""
     name = name.strip()
@@ -92,8 +117,7 @@ def authenticate(db: Database, name: str, pin: str, terminal: str) -> Actor:
         user = s.execute(select(User).where(User.name == name).with_for_update()).scalars().first()
         probe = Actor(0, name or "?", Role.CLERK, terminal)
         if user is None or user.is_system or not user.active:
-            audit.record(s, probe, "login.failed", f"user:{name}", {"reason": "unknown or inactive user"})
-            return _("unknown user or wrong PIN")
+            return _refuse_unknown(s, probe, name, now)
         actor = Actor(user.id or 0, user.name, Role(user.role), terminal)
         if user.locked_until is not None and _aware(user.locked_until) > now:
             wait = int((_aware(user.locked_until) - now).total_seconds()) + 1
@@ -103,7 +127,7 @@ def authenticate(db: Database, name: str, pin: str, terminal: str) -> Actor:
             failures = user.failed_logins + 1
             locked_until = None
             if failures >= FREE_ATTEMPTS:
-                locked_until = now + timedelta(seconds=min(5 * 2 ** (failures - FREE_ATTEMPTS), MAX_LOCK_SECONDS))
+                locked_until = now + timedelta(seconds=_lock_seconds(failures))
             s.execute(update(User).where(User.id == user.id).values(failed_logins=failures,
                                                                     locked_until=locked_until))
             audit.record(s, actor, "login.failed", f"user:{user.id}", {"reason": "wrong PIN", "failures": failures})
