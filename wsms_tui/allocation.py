@@ -121,14 +121,18 @@ def allocate_arrivals(db: Database, actor: Actor, products: Iterable[int | str])
     pids = sorted(p for p in wanted if isinstance(p, int))
     if skus:
         pids += db.read(lambda s: list(s.execute(select(Product.id).where(Product.sku.in_(skus))).scalars()))  # type: ignore[attr-defined]
-    lt = SalesOrderLine
-    waiting = db.read(lambda s: s.execute(
-        select(lt.id).join(SalesOrder, SalesOrder.id == lt.order_id)
-        .where(lt.product_id.in_(pids), lt.status == "open", SalesOrder.status.in_(ALLOCATABLE))  # type: ignore[attr-defined]
-        .limit(1)).first())
-    if waiting is None:
+    if not db.read(lambda s: backorders_waiting(s, pids)):
         return None
     return allocate(db, actor, product_ids=pids)
+
+
+def backorders_waiting(s: Session, product_ids: list[int]) -> bool:
+    """Does an open order line of these products wait for stock? (one indexed look-up)"""
+    lt = SalesOrderLine
+    return s.execute(
+        select(lt.id).join(SalesOrder, SalesOrder.id == lt.order_id)
+        .where(lt.product_id.in_(product_ids), lt.status == "open", SalesOrder.status.in_(ALLOCATABLE))  # type: ignore[attr-defined]
+        .limit(1)).first() is not None
 
 
 def _routes(s: Session) -> tuple[dict[tuple[int, str], int], list[int]]:

@@ -255,6 +255,7 @@ def receive_line(db: Database, actor: Actor, *, receipt: str, product: int | str
             return ReceiveResult(move, r.reference, line.line_no, line.received_qty,
                                  None if _hide_expected(actor, r.blind) else line.expected_qty)
         new_qty = line.received_qty + q
+        waiting[0] = backorders_waiting(s, [prod.id])  # checked here: no extra transaction when none wait
         s.execute(update(ReceiptLine).where(ReceiptLine.id == line.id).values(received_qty=new_qty))
         s.execute(insert(ReceiptPost).values(receipt_line_id=line.id, ledger_entry_id=move.entry_id, qty=q))
         if r.status == "open":
@@ -267,10 +268,17 @@ def receive_line(db: Database, actor: Actor, *, receipt: str, product: int | str
                              None if _hide_expected(actor, r.blind) else line.expected_qty,
                              approved_by.name if over and approved_by else None)
 
+    waiting = [False]
     result = ledger.write_once(db, work)
-    if not result.move.replayed:
+    if not result.move.replayed and waiting[0]:
         _stock_arrived(db, actor, result.move.sku)
     return result
+
+
+def backorders_waiting(s: Session, product_ids: list[int]) -> bool:
+    from wsms_tui.allocation import backorders_waiting as waiting_in_session
+
+    return waiting_in_session(s, product_ids)
 
 
 def _stock_arrived(db: Database, actor: Actor, sku: str) -> None:
