@@ -134,6 +134,14 @@ def _as_qty(text: str) -> Decimal | None:
     return q if q > 0 else None
 
 
+def _with_received(detail: receiving.ReceiptView, line_no: int, received: Decimal) -> receiving.ReceiptView:
+    """``detail`` after this desk received on line ``line_no`` (now ``received`` in all)."""
+    lines = [replace(ln, received_qty=received) if ln.line_no == line_no else ln for ln in detail.lines]
+    total = sum((ln.received_qty for ln in lines), Decimal(0))
+    status = "receiving" if detail.summary.status == "open" else detail.summary.status
+    return receiving.ReceiptView(replace(detail.summary, received_qty=total, status=status), lines)
+
+
 class ReceivingFlow:
     """One clerk's receiving session at one terminal."""
 
@@ -143,6 +151,7 @@ class ReceivingFlow:
         self._new_op_id = new_op_id or (lambda: f"rcv:{uuid.uuid4().hex}")
         self.receipt: str | None = None
         self.draft: LineDraft | None = None
+        self._detail: receiving.ReceiptView | None = None  # the open receipt as last read
         #: the line received last in this session (None after an undo or before the first line)
         self.last_received: ReceivedLine | None = None
         self._step = "receipt"
@@ -162,7 +171,7 @@ class ReceivingFlow:
             return self._reject(reference, str(exc))
         if detail.summary.status in ("closed", "cancelled"):
             return self._reject(reference, _("receipt {r} is {s}").format(r=reference, s=detail.summary.status))
-        self.receipt, self.draft = detail.summary.reference, None
+        self.receipt, self.draft, self._detail = detail.summary.reference, None, detail
         return self._show("product", message=_("Receipt {r} from {s}").format(
             r=self.receipt, s=detail.summary.supplier), level="ok")
 
@@ -199,7 +208,7 @@ class ReceivingFlow:
             res = receiving.undo_last(self.db, self.actor, receipt=self.receipt, op_id=self._new_op_id())
         except WsmsError as exc:
             return self._show(self._step, message=str(exc), level="error", bell=True)
-        self.draft = None
+        self.draft, self._detail = None, None  # re-read: the undo changed a line
         self.last_received = None
         return self._show("product", message=_(
             "undone: {q} × {sku} back out of {loc} (line {n}: {got} received)").format(
@@ -213,7 +222,7 @@ class ReceivingFlow:
             diffs = receiving.close_receipt(self.db, self.actor, self.receipt)
         except WsmsError as exc:
             return self._show(self._step, message=str(exc), level="error", bell=True)
-        ref, self.draft = self.receipt, None
+        ref, self.draft, self._detail = self.receipt, None, None
         msg = (_("{r} closed: {n} line(s) differ").format(r=ref, n=len(diffs)) if diffs
                else _("{r} closed: everything received as expected").format(r=ref))
         self._view = FlowView("closed", _("Scan the next receipt"), msg, "ok",
@@ -231,7 +240,7 @@ class ReceivingFlow:
             why = (_("GTIN {g} is no product of ours").format(g=code) if normalize_gtin(code)
                    else _("{v!r} is not a product barcode or SKU").format(v=value[:40]))
             return self._reject(raw, why)
-        lines = receiving.receipt_detail(self.db, self.actor, self.receipt or "").lines
+        lines = self._receipt_view().lines
         if not any(ln.sku == hit.sku for ln in lines):
             return self._reject(raw, _("{sku} {name} is not on receipt {r}").format(
                 sku=hit.sku, name=hit.name, r=self.receipt))
@@ -352,6 +361,7 @@ class ReceivingFlow:
         except WsmsError as exc:
             return self._reject(raw, str(exc), keep_step=True)
         self.draft = None
+        self._detail = _with_received(self._receipt_view(), res.line_no, res.received_qty)
         self.last_received = ReceivedLine(res.receipt, res.line_no, res.move.sku, res.move.qty, res.move.lot_no,
                                           res.move.to_location, res.move.op_id)
         exp = "" if res.expected_qty is None else f"/{res.expected_qty}"
@@ -368,10 +378,18 @@ class ReceivingFlow:
             "closed": _("Scan the next receipt"),
         }
         self._step = step
-        detail = receiving.receipt_detail(self.db, self.actor, self.receipt) if self.receipt else None
+        detail = self._receipt_view() if self.receipt else None
         self._view = FlowView(step, prompt or fixed.get(step, self._view.prompt), message, level, bell, secret,
                               detail, self.draft)
         return self._view
+
+    def _receipt_view(self) -> receiving.ReceiptView:
+        """The open receipt as last read (re-read when another receipt is open or after an undo);
+        this desk's own posts patch it, so a scan costs no extra read."""
+        assert self.receipt is not None
+        if self._detail is None or self._detail.summary.reference != self.receipt:
+            self._detail = receiving.receipt_detail(self.db, self.actor, self.receipt)
+        return self._detail
 
     def _reject(self, raw: str, reason: str, *, keep_step: bool = True) -> FlowView:
         record_rejected_scan(self.db, self.actor, desk="receiving", raw=raw, reason=reason)
