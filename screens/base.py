@@ -122,7 +122,8 @@ class FlowDeskScreen(DeskScreen):
     raises reaches the screen. Subclasses set ``flow``, ``message_line_id`` and ``failure_text`` and
     write ``render_view``."""
 
-    #: id of the Static that shows the flow's message (red for errors, green for ok)
+    #: ids of the Statics that show the flow's prompt and its message (red for errors, green for ok)
+    prompt_line_id: str = ""
     message_line_id: str = ""
     #: the message for an unexpected failure; ``{e}`` is the error
     failure_text: str = "the desk failed: {e}"
@@ -154,6 +155,25 @@ class FlowDeskScreen(DeskScreen):
         if table.row_count == 0:
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def show_step(self, view: Any) -> None:
+        """The part of rendering every flow desk shares: keep the view, show its prompt and message,
+        ring the bell for a refusal."""
+        self.view = view
+        self.query_one(f"#{self.prompt_line_id}", Static).update(Text(view.prompt, no_wrap=True, overflow="ellipsis"))
+        self.show_message(view.message, view.level)
+        if view.bell or view.level == "error":
+            self.app.bell()
+
+    def visible_table(self) -> DataTable[Any]:
+        raise NotImplementedError
+
+    def action_cursor(self, where: str) -> None:
+        """Move the visible table's cursor (``down``, ``up``, ``page_down``, ``page_up``) from the scan field."""
+        table = self.visible_table()
+        actions = {"down": table.action_cursor_down, "up": table.action_cursor_up,
+                   "page_down": table.action_page_down, "page_up": table.action_page_up}
+        actions[where]()
 
     def show_message(self, message: str, level: str) -> None:
         line = self.query_one(f"#{self.message_line_id}", Static)

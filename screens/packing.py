@@ -39,6 +39,7 @@ def _bindings() -> list[BindingType]:
 class PackingScreen(FlowDeskScreen):
     """Verify by scan, box, weigh, label, ship."""
 
+    prompt_line_id = "pack-prompt"
     message_line_id = "pack-message"
     failure_text = _("packing failed: {e}")
 
@@ -149,13 +150,8 @@ class PackingScreen(FlowDeskScreen):
 
     # -- rendering ---------------------------------------------------------------------------
 
-
     def render_view(self, view: PackView) -> None:
-        self.view = view
-        self.query_one("#pack-prompt", Static).update(Text(view.prompt, no_wrap=True, overflow="ellipsis"))
-        self.show_message(view.message, view.level)
-        if view.bell or view.level == "error":
-            self.app.bell()
+        self.show_step(view)
         po = view.order
         head = self.query_one("#pack-order", Static)
         table = self.query_one("#pack-lines", DataTable)

@@ -51,6 +51,7 @@ def _bindings() -> list[BindingType]:
 class PickingScreen(FlowDeskScreen):
     """Pick tours by scanning: location → item → quantity; short, skip, totes, replenishment."""
 
+    prompt_line_id = "pk-prompt"
     message_line_id = "pk-message"
     failure_text = _("picking failed: {e}")
 
@@ -147,13 +148,8 @@ class PickingScreen(FlowDeskScreen):
 
     # -- rendering ---------------------------------------------------------------------------
 
-
     def render_view(self, view: PickView) -> None:
-        self.view = view
-        self.query_one("#pk-prompt", Static).update(Text(view.prompt, no_wrap=True, overflow="ellipsis"))
-        self.show_message(view.message, view.level)
-        if view.bell or view.level == "error":
-            self.app.bell()
+        self.show_step(view)
         switcher = self.query_one(ContentSwitcher)
         if view.step.startswith("r_") and view.replen is not None:
             self.show_replen(view)

@@ -90,6 +90,7 @@ def _bindings() -> list[BindingType]:
 class ReceivingScreen(FlowDeskScreen):
     """Receive deliveries by scanning: receipt → product → (lot, expiry) → location."""
 
+    prompt_line_id = "rcv-prompt"
     message_line_id = "rcv-message"
     failure_text = _("receiving failed: {e}")
 
@@ -315,13 +316,6 @@ class ReceivingScreen(FlowDeskScreen):
         rows.append((_("↑ ↓ Enter"), _("pick a receipt from the list")))
         return rows
 
-    def action_cursor(self, where: str) -> None:
-        """Move the visible table's cursor (``down``, ``up``, ``page_down``, ``page_up``)."""
-        table = self.visible_table()
-        actions = {"down": table.action_cursor_down, "up": table.action_cursor_up,
-                   "page_down": table.action_page_down, "page_up": table.action_page_up}
-        actions[where]()
-
     def visible_table(self) -> DataTable[Text]:
         current = self.query_one(ContentSwitcher).current
         table_id = {"rcv-open": "rcv-lines", "rcv-closed": "rcv-diffs"}.get(current or "", "rcv-receipts")
@@ -329,14 +323,9 @@ class ReceivingScreen(FlowDeskScreen):
 
     # -- rendering ---------------------------------------------------------------------------
 
-
     def render_view(self, view: FlowView) -> None:
         """Show ``view``: prompt, message (bell when refused), the PIN mask, and the body for its step."""
-        self.view = view
-        self.query_one("#rcv-prompt", Static).update(Text(view.prompt, no_wrap=True, overflow="ellipsis"))
-        self.show_message(view.message, view.level)
-        if view.bell or view.level == "error":
-            self.app.bell()
+        self.show_step(view)
         scan = self.scan_input
         scan.mask = PIN_MASK if view.secret else None
         scan.refresh()

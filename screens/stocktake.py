@@ -59,6 +59,7 @@ def _bindings() -> list[BindingType]:
 class StocktakeScreen(FlowDeskScreen):
     """Count by scanning: count → location → items (→ lot) → next location."""
 
+    prompt_line_id = "st-prompt"
     message_line_id = "st-message"
     failure_text = _("counting failed: {e}")
 
@@ -166,12 +167,6 @@ class StocktakeScreen(FlowDeskScreen):
         rows.append((_("a number"), _("how many the last scan was")))
         return rows
 
-    def action_cursor(self, where: str) -> None:
-        table = self.visible_table()
-        actions = {"down": table.action_cursor_down, "up": table.action_cursor_up,
-                   "page_down": table.action_page_down, "page_up": table.action_page_up}
-        actions[where]()
-
     def visible_table(self) -> DataTable[Text]:
         current = self.query_one(ContentSwitcher).current
         table_id = {"st-count": "st-locations", "st-location": "st-lines"}.get(current or "", "st-counts")
@@ -179,13 +174,8 @@ class StocktakeScreen(FlowDeskScreen):
 
     # -- rendering ---------------------------------------------------------------------------
 
-
     def render_view(self, view: CountView) -> None:
-        self.view = view
-        self.query_one("#st-prompt", Static).update(Text(view.prompt, no_wrap=True, overflow="ellipsis"))
-        self.show_message(view.message, view.level)
-        if view.bell or view.level == "error":
-            self.app.bell()
+        self.show_step(view)
         if view.count is None:
             self.show_counts()
         elif view.location is None:
