@@ -15,6 +15,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
@@ -24,11 +25,24 @@ from wsms_tui.config import Settings
 from wsms_tui.database import Database
 from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
+from wsms_tui.keys import KeySpec
 from wsms_tui.screens.messages import OpenDesk
 from wsms_tui.screens.widgets.scan_input import ScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar, StatusInfo
 from wsms_tui.security import Actor
 from wsms_tui.stock import PAGE
+
+#: keys that move a desk's table cursor from the scan field (the screen's ``action_cursor``)
+CURSOR_KEYS = (("down", "down"), ("up", "up"), ("pagedown", "page_down"), ("pageup", "page_up"))
+
+
+def key_bindings(specs: Iterable[KeySpec], *, cursor: Iterable[str] = ("down", "up", "pagedown", "pageup"),
+                 ) -> list[BindingType]:
+    """Bindings (with their ids, so the config can remap them) for ``specs``, plus cursor keys."""
+    wanted = set(cursor)
+    keys: list[BindingType] = [Binding(k.key, k.action, k.description, id=k.id, show=False) for k in specs]
+    keys += [Binding(key, f"cursor('{where}')", show=False) for key, where in CURSOR_KEYS if key in wanted]
+    return keys
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.order_exceptions import TicketRow
 from wsms_tui.screens.base import DeskContext, DeskScreen
-from wsms_tui.screens.orders import cell, table_bindings
+from wsms_tui.screens.orders import table_bindings
 from wsms_tui.screens.reason_prompt import ReasonPrompt
+from wsms_tui.screens.widgets.cells import cell
 from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 

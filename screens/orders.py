@@ -13,14 +13,13 @@ status filter, Ctrl+E the exception tickets. No SQL here: one service call per a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
@@ -30,37 +29,22 @@ from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.orders import OrderDetail, OrderFilter, OrderRow
-from wsms_tui.screens.base import DeskContext, DeskScreen
+from wsms_tui.screens.base import DeskContext, DeskScreen, key_bindings
 from wsms_tui.screens.reason_prompt import ReasonPrompt
+from wsms_tui.screens.widgets.cells import cell, date_str, qty_str
 from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
-
-def qty(value: Decimal) -> str:
-    exact = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-    return format(exact, ",")
+qty = qty_str  # the names this module's callers use
+day = date_str
 
 
 def num(value: Decimal | int) -> Text:
-    return Text(qty(Decimal(value)), justify="right")
-
-
-def cell(value: str | None) -> Text:
-    return Text(value or "", no_wrap=True, overflow="ellipsis")
-
-
-def day(value: date | None) -> str:
-    return value.isoformat() if value else ""
-
-
+    return Text(qty_str(Decimal(value)), justify="right")
 
 
 def table_bindings(desk: str) -> list[BindingType]:
-    keys: list[BindingType] = [Binding(k.key, k.action, k.description, id=k.id, show=False) for k in desk_keys(desk)]
-    keys += [Binding("down", "cursor('down')", show=False), Binding("up", "cursor('up')", show=False),
-             Binding("pagedown", "cursor('page_down')", show=False),
-             Binding("pageup", "cursor('page_up')", show=False)]
-    return keys
+    return key_bindings(desk_keys(desk))
 
 
 class OrdersScreen(DeskScreen):

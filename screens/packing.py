@@ -16,24 +16,22 @@ from decimal import Decimal
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Label, Static
 
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.packing_flow import PackingFlow, PackView
-from wsms_tui.screens.base import DeskContext, FlowDeskScreen, make_scan_input
-from wsms_tui.screens.orders import cell, num, qty
+from wsms_tui.screens.base import DeskContext, FlowDeskScreen, key_bindings, make_scan_input
+from wsms_tui.screens.orders import num, qty
 from wsms_tui.screens.reason_prompt import ReasonPrompt
+from wsms_tui.screens.widgets.cells import cell
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
 
 def _bindings() -> list[BindingType]:
-    keys: list[BindingType] = [Binding(k.key, k.action, k.description, id=k.id, show=False)
-                               for k in desk_keys("packing")]
-    keys += [Binding("down", "cursor('down')", show=False), Binding("up", "cursor('up')", show=False)]
-    return keys
+    return key_bindings(desk_keys("packing"), cursor=("down", "up"))
 
 
 class PackingScreen(FlowDeskScreen):

@@ -11,41 +11,26 @@ Ctrl+R replenishment, Ctrl+W the Waves screen (plan, release, show), Esc back.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.picking_flow import PickingFlow, PickView
-from wsms_tui.screens.base import DeskContext, FlowDeskScreen
+from wsms_tui.screens.base import DeskContext, FlowDeskScreen, key_bindings
+from wsms_tui.screens.widgets.cells import cell, qty_str
 from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
 DESK_KEYS = ("waves.short", "waves.skip", "waves.replenish", "waves.waves", "waves.back")
 
 
-def qty_str(value: Decimal) -> str:
-    exact = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-    return format(exact, ",")
-
-
-def cell(value: str | None, *, right: bool = False) -> Text:
-    return Text(value or "", no_wrap=True, overflow="ellipsis", justify="right" if right else "left")
-
-
-
-
 def _bindings() -> list[BindingType]:
-    keys: list[BindingType] = [Binding(k.key, k.action, k.description, id=k.id, show=False)
-                               for k in desk_keys("waves") if k.id in DESK_KEYS]
-    keys += [Binding("down", "cursor('down')", show=False), Binding("up", "cursor('up')", show=False)]
-    return keys
+    return key_bindings([k for k in desk_keys("waves") if k.id in DESK_KEYS], cursor=("down", "up"))
 
 
 class PickingScreen(FlowDeskScreen):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
@@ -23,7 +23,7 @@ from wsms_tui import printing
 from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import key_label, print_keys
-from wsms_tui.screens.base import DeskContext
+from wsms_tui.screens.base import DeskContext, key_bindings
 from wsms_tui.screens.messages import LabelQueued
 from wsms_tui.screens.reason_prompt import ReasonPrompt
 from wsms_tui.screens.widgets.status_bar import StatusBar
@@ -56,10 +56,8 @@ def note_of(job: printing.JobInfo) -> str:
 
 
 def _bindings() -> list[BindingType]:
-    keys: list[BindingType] = [Binding(k.key, k.action, k.description, id=k.id, show=False)
-                               for k in print_keys() if k.id.startswith("print_queue.")]
-    keys += [Binding("down", "cursor('down')", show=False), Binding("pagedown", "cursor('page_down')", show=False)]
-    return keys
+    return key_bindings([k for k in print_keys() if k.id.startswith("print_queue.")],
+                        cursor=("down", "pagedown"))
 
 
 class PrintQueueScreen(Screen[None]):

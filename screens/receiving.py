@@ -24,14 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
 from decimal import Decimal
 from uuid import uuid4
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
@@ -40,8 +39,9 @@ from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.receiving_flow import FlowView, LineDraft, ReceivingFlow
-from wsms_tui.screens.base import DeskContext, FlowDeskScreen
+from wsms_tui.screens.base import DeskContext, FlowDeskScreen, key_bindings
 from wsms_tui.screens.print_dialog import PrintDialog, PrintRequest
+from wsms_tui.screens.widgets.cells import cell, date_str, qty_str
 from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
@@ -59,32 +59,8 @@ def qty_cell(value: Decimal | None) -> Text:
     return Text(qty_str(value), justify="right")
 
 
-def qty_str(value: Decimal) -> str:
-    exact = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-    return format(exact, ",")
-
-
-def date_str(value: date | None) -> str:
-    return value.isoformat() if value else ""
-
-
-def cell(value: str | None) -> Text:
-    """Data as plain text (never parsed as markup: a lot may contain brackets)."""
-    return Text(value or "", no_wrap=True, overflow="ellipsis")
-
-
-
-
 def _bindings() -> list[BindingType]:
-    keys: list[BindingType] = [Binding(k.key, k.action, k.description, id=k.id, show=False)
-                               for k in desk_keys("receiving")]
-    keys += [
-        Binding("down", "cursor('down')", show=False),
-        Binding("up", "cursor('up')", show=False),
-        Binding("pagedown", "cursor('page_down')", show=False),
-        Binding("pageup", "cursor('page_up')", show=False),
-    ]
-    return keys
+    return key_bindings(desk_keys("receiving"))
 
 
 class ReceivingScreen(FlowDeskScreen):

@@ -18,7 +18,7 @@ from decimal import Decimal
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
@@ -26,8 +26,9 @@ from wsms_tui import stocktake
 from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
-from wsms_tui.screens.base import DeskContext, FlowDeskScreen
-from wsms_tui.screens.stocktake_review import CountReviewScreen, cell, qty_cell
+from wsms_tui.screens.base import DeskContext, FlowDeskScreen, key_bindings
+from wsms_tui.screens.stocktake_review import CountReviewScreen, qty_cell
+from wsms_tui.screens.widgets.cells import cell
 from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 from wsms_tui.stocktake_flow import CountFlow, CountView
@@ -45,15 +46,7 @@ def status_text(status: str) -> Text:
 
 
 def _bindings() -> list[BindingType]:
-    keys: list[BindingType] = [Binding(k.key, k.action, k.description, id=k.id, show=False)
-                               for k in desk_keys("stocktake") if k.id in DESK_KEY_IDS]
-    keys += [
-        Binding("down", "cursor('down')", show=False),
-        Binding("up", "cursor('up')", show=False),
-        Binding("pagedown", "cursor('page_down')", show=False),
-        Binding("pageup", "cursor('page_up')", show=False),
-    ]
-    return keys
+    return key_bindings([k for k in desk_keys("stocktake") if k.id in DESK_KEY_IDS])
 
 
 class StocktakeScreen(FlowDeskScreen):

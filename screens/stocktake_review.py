@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
@@ -22,15 +22,11 @@ from wsms_tui import stocktake
 from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
-from wsms_tui.screens.base import DeskContext
+from wsms_tui.screens.base import DeskContext, key_bindings
+from wsms_tui.screens.widgets.cells import cell, qty_str
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
 REVIEW_KEY_IDS = ("stocktake.approve", "stocktake.reject", "stocktake.review_close")
-
-
-def qty_str(value: Decimal) -> str:
-    exact = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-    return format(exact, ",")
 
 
 def qty_cell(value: Decimal | None, *, signed: bool = False) -> Text:
@@ -43,18 +39,12 @@ def qty_cell(value: Decimal | None, *, signed: bool = False) -> Text:
     return Text(text, justify="right", style=style, no_wrap=True)
 
 
-def cell(value: str | None) -> Text:
-    """Data as plain text (never markup: a lot may contain brackets)."""
-    return Text(value or "", no_wrap=True, overflow="ellipsis")
-
-
 def pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f} %"
 
 
 def _bindings() -> list[BindingType]:
-    return [Binding(k.key, k.action, k.description, id=k.id, show=False)
-            for k in desk_keys("stocktake") if k.id in REVIEW_KEY_IDS]
+    return key_bindings([k for k in desk_keys("stocktake") if k.id in REVIEW_KEY_IDS], cursor=())
 
 
 class CountReviewScreen(Screen[None]):

@@ -21,6 +21,7 @@ from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.screens.base import DeskContext, DeskScreen, make_scan_input
+from wsms_tui.screens.widgets.cells import cell
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
 SCREEN_KEYS = ("waves.plan", "waves.release", "waves.close")
@@ -31,11 +32,6 @@ def _bindings() -> list[BindingType]:
                                for k in desk_keys("waves") if k.id in SCREEN_KEYS]
     keys += [Binding("down", "cursor(1)", show=False), Binding("up", "cursor(-1)", show=False)]
     return keys
-
-
-def cell(value: object, *, right: bool = False) -> Text:
-    return Text("" if value is None else str(value), no_wrap=True, overflow="ellipsis",
-                justify="right" if right else "left")
 
 
 class WavesScreen(DeskScreen):
