@@ -14,6 +14,7 @@ import sys
 import termios
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -50,24 +51,23 @@ APP = textwrap.dedent('''
 ''')
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
-def test_scanner_burst_through_a_real_pty(tmp_path: Path) -> None:
+def run_scan_app(tmp_path: Path, n_scans: int, type_scans: Callable[[int], None], timeout: float) -> list[str]:
+    """Start the scan app on a real pty, let ``type_scans(master_fd)`` type into it, return its scans."""
     script = tmp_path / "scan_app.py"
     script.write_text(APP)
     out = tmp_path / "scans.txt"
-    codes = [f"0104006381333931{GS}10LOT{i:02d}{GS}17301231" for i in range(30)]
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
-    proc = subprocess.Popen([sys.executable, str(script), str(out), str(len(codes))], stdin=slave, stdout=slave,
+    proc = subprocess.Popen([sys.executable, str(script), str(out), str(n_scans)], stdin=slave, stdout=slave,
                             stderr=slave, env=env, start_new_session=True, cwd=Path(__file__).parent.parent)
     os.close(slave)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while not out.with_suffix(".ready").exists() and time.monotonic() < deadline:
             _drain(master)
         time.sleep(0.3)
-        os.write(master, "".join(c + "\r" for c in codes).encode())  # one burst, as a wedge types it
+        type_scans(master)
         while proc.poll() is None and time.monotonic() < deadline:
             _drain(master)
         assert proc.poll() is not None, "the app did not receive every scan in time"
@@ -76,7 +76,17 @@ def test_scanner_burst_through_a_real_pty(tmp_path: Path) -> None:
             proc.kill()
         proc.wait()
         os.close(master)
-    assert out.read_text().splitlines() == [c.replace(GS, "[GS]") for c in codes]
+    return out.read_text().splitlines()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
+def test_scanner_burst_through_a_real_pty(tmp_path: Path) -> None:
+    codes = [f"0104006381333931{GS}10LOT{i:02d}{GS}17301231" for i in range(30)]
+
+    def burst(master: int) -> None:
+        os.write(master, "".join(c + "\r" for c in codes).encode())  # one burst, as a wedge types it
+
+    assert run_scan_app(tmp_path, len(codes), burst, 30) == [c.replace(GS, "[GS]") for c in codes]
 
 
 @pytest.mark.slow
@@ -84,34 +94,15 @@ def test_scanner_burst_through_a_real_pty(tmp_path: Path) -> None:
 def test_100_wedge_scans_at_2_ms_per_character_with_gs_substitutes(tmp_path: Path) -> None:
     """The issue's burst: 100 scans typed at 2 ms per character, GS sent as the text ``<GS>`` (what many
     wedge scanners type instead of 0x1D): all 100 arrive whole, in order, with GS restored."""
-    script = tmp_path / "scan_app.py"
-    script.write_text(APP)
-    out = tmp_path / "scans.txt"
     codes = [f"0104006381333931<GS>10L{i:03d}<GS>3712" for i in range(100)]
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
-    proc = subprocess.Popen([sys.executable, str(script), str(out), str(len(codes))], stdin=slave, stdout=slave,
-                            stderr=slave, env=env, start_new_session=True, cwd=Path(__file__).parent.parent)
-    os.close(slave)
-    try:
-        deadline = time.monotonic() + 90
-        while not out.with_suffix(".ready").exists() and time.monotonic() < deadline:
-            _drain(master)
-        time.sleep(0.3)
+
+    def typed(master: int) -> None:
         for ch in "".join(c + "\r" for c in codes):
             os.write(master, ch.encode())
             time.sleep(0.002)
             _drain(master, 0)
-        while proc.poll() is None and time.monotonic() < deadline:
-            _drain(master)
-        assert proc.poll() is not None, "the app did not receive every scan in time"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        os.close(master)
-    assert out.read_text().splitlines() == [c.replace("<GS>", "[GS]") for c in codes]
+
+    assert run_scan_app(tmp_path, len(codes), typed, 90) == [c.replace("<GS>", "[GS]") for c in codes]
 
 
 def _drain(fd: int, timeout: float = 0.05) -> None:
