@@ -27,6 +27,7 @@ from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import KeySpec
 from wsms_tui.screens.messages import OpenDesk
+from wsms_tui.screens.widgets.cells import show_text
 from wsms_tui.screens.widgets.scan_input import ScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar, StatusInfo
 from wsms_tui.security import Actor
@@ -174,7 +175,8 @@ class FlowDeskScreen(DeskScreen):
         """The part of rendering every flow desk shares: keep the view, show its prompt and message,
         ring the bell for a refusal."""
         self.view = view
-        self.query_one(f"#{self.prompt_line_id}", Static).update(Text(view.prompt, no_wrap=True, overflow="ellipsis"))
+        prompt = self.query_one(f"#{self.prompt_line_id}", Static)
+        show_text(prompt, Text(view.prompt, no_wrap=True, overflow="ellipsis"))
         self.show_message(view.message, view.level)
         if view.bell or view.level == "error":
             self.app.bell()
@@ -191,6 +193,6 @@ class FlowDeskScreen(DeskScreen):
 
     def show_message(self, message: str, level: str) -> None:
         line = self.query_one(f"#{self.message_line_id}", Static)
-        line.update(Text(message, no_wrap=True, overflow="ellipsis"))
+        show_text(line, Text(message, no_wrap=True, overflow="ellipsis"))
         line.set_class(level == "error", "error")
         line.set_class(level == "ok", "ok")

@@ -41,7 +41,7 @@ from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.receiving_flow import FlowView, LineDraft, ReceivingFlow
 from wsms_tui.screens.base import DeskContext, FlowDeskScreen, key_bindings
 from wsms_tui.screens.print_dialog import PrintDialog, PrintRequest
-from wsms_tui.screens.widgets.cells import cell, date_str, qty_str
+from wsms_tui.screens.widgets.cells import cell, date_str, qty_str, show_text
 from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
@@ -149,7 +149,7 @@ class ReceivingScreen(FlowDeskScreen):
         self._close_armed = False
         if self._location_label_armed:
             self._location_label_armed = False
-            self.query_one("#rcv-prompt", Static).update(Text(self.view.prompt, no_wrap=True, overflow="ellipsis"))
+            show_text(self.query_one("#rcv-prompt", Static), Text(self.view.prompt, no_wrap=True, overflow="ellipsis"))
             self.print_location_label(value)
             return
         if value.strip().upper() == PRINT_COMMAND:
@@ -257,7 +257,7 @@ class ReceivingScreen(FlowDeskScreen):
             return
         self._location_label_armed = True
         back = self.ctx.key_display.get("receiving.cancel") or key_label("escape")
-        self.query_one("#rcv-prompt", Static).update(Text(
+        show_text(self.query_one("#rcv-prompt", Static), Text(
             _("Location label: scan or type the location ({key}: never mind)").format(key=back),
             no_wrap=True, overflow="ellipsis"))
 
@@ -340,7 +340,7 @@ class ReceivingScreen(FlowDeskScreen):
                   else _("received {got} of {exp}").format(got=got, exp=qty_str(s.expected_qty)))
         header = " · ".join(p for p in (s.reference, s.supplier, s.warehouse, date_str(s.expected_date), s.status,
                                         amount, _("blind") if s.blind else "") if p)
-        self.query_one("#rcv-header", Static).update(Text(header, style="bold", no_wrap=True, overflow="ellipsis"))
+        show_text(self.query_one("#rcv-header", Static), Text(header, style="bold", no_wrap=True, overflow="ellipsis"))
         table = self.query_one("#rcv-lines", DataTable)
         keys = [str(ln.line_no) for ln in detail.lines]
         if self._lines_of != s.reference or [k.value for k in table.rows] != keys:
@@ -364,7 +364,7 @@ class ReceivingScreen(FlowDeskScreen):
                 if ln.sku == draft.sku and (not draft.lot or not ln.lot_no or ln.lot_no == draft.lot):
                     table.move_cursor(row=i)
                     break
-        self.query_one("#rcv-draft", Static).update(self._draft_text(draft))
+        show_text(self.query_one("#rcv-draft", Static), self._draft_text(draft))
         self.query_one(ContentSwitcher).current = "rcv-open"
 
     @staticmethod
@@ -406,8 +406,8 @@ class ReceivingScreen(FlowDeskScreen):
         back = self.ctx.key_display.get("receiving.cancel") or key_label("escape")
         title = (_("Discrepancies of {r} (received − expected); {key}: the receipt list").format(r=ref, key=back)
                  if view.discrepancies else _("{r}: no discrepancies; {key}: the receipt list").format(r=ref, key=back))
-        self.query_one("#rcv-closed-title", Static).update(Text(title, style="bold", no_wrap=True,
-                                                                overflow="ellipsis"))
+        show_text(self.query_one("#rcv-closed-title", Static), Text(title, style="bold", no_wrap=True,
+                                                                        overflow="ellipsis"))
         table = self.query_one("#rcv-diffs", DataTable)
         table.clear()
         for d in view.discrepancies:

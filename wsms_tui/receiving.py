@@ -164,9 +164,13 @@ def list_receipts(db: Database, actor: Actor, *, status: str | None = "active",
     return db.read(work)
 
 
-def _lines(s: Session, receipt_id: int) -> list[tuple[ReceiptLine, Product]]:
-    return list(s.execute(select(ReceiptLine, Product).join(Product, Product.id == ReceiptLine.product_id)
-                          .where(ReceiptLine.receipt_id == receipt_id).order_by(ReceiptLine.line_no)).all())  # type: ignore[arg-type]
+def _lines(s: Session, receipt_id: int, product_id: int | None = None) -> list[tuple[ReceiptLine, Product]]:
+    """The receipt's lines with their products, in line order (only ``product_id``'s when given)."""
+    stmt = (select(ReceiptLine, Product).join(Product, Product.id == ReceiptLine.product_id)
+            .where(ReceiptLine.receipt_id == receipt_id).order_by(ReceiptLine.line_no))  # type: ignore[arg-type]
+    if product_id is not None:
+        stmt = stmt.where(ReceiptLine.product_id == product_id)
+    return list(s.execute(stmt).all())  # type: ignore[arg-type]
 
 
 def receipt_detail(db: Database, actor: Actor, reference: str) -> ReceiptView:
@@ -227,7 +231,7 @@ def receive_line(db: Database, actor: Actor, *, receipt: str, product: int | str
         if r.status in ("closed", "cancelled") and existing is None:
             raise BadInput(_("receipt {ref} is {status}").format(ref=r.reference, status=r.status))
         prod = ledger.product_ref(s, product)
-        lines = _lines(s, r.id or 0)
+        lines = _lines(s, r.id or 0, prod.id)  # the checks below only look at this product's lines
         line = _pick_line(lines, prod.id, lot)
         if line is None:
             raise BadInput(_("{sku} is not on receipt {ref}").format(sku=prod.sku, ref=r.reference))
@@ -377,29 +381,38 @@ def suggest_putaway(db: Database, actor: Actor, *, receipt: str, product: int | 
         dock = s.execute(select(Location.x, Location.y).where(
             Location.warehouse_id == r.warehouse_id, Location.zone == "DOCK")).first()
         dx, dy = (dock.x or 0.0, dock.y or 0.0) if dock else (0.0, 0.0)
-        used = (select(Quant.location_id, type_coerce(func.sum(Quant.on_hand), BigInteger).label("used"))
-                .where(Quant.on_hand > 0).group_by(Quant.location_id).subquery())
-        holds = (select(Quant.location_id).where(Quant.product_id == prod.id, Quant.on_hand > 0)
-                 .scalar_subquery())
+        # room per bin as a correlated sum over its quants (an index lookup per candidate bin), not a
+        # GROUP BY over every quant of the database
+        used = (select(func.coalesce(type_coerce(func.sum(Quant.on_hand), BigInteger), 0))
+                .where(Quant.location_id == Location.id, Quant.on_hand > 0).scalar_subquery())
         room = (Location.capacity.is_(None)  # type: ignore[union-attr]
-                | ((Location.capacity - func.coalesce(used.c.used, 0)) >= int(q.scaleb(QTY_SCALE))))
-        cand = (select(Location.code, Location.id.in_(holds).label("holds"))  # type: ignore[union-attr]
-                .outerjoin(used, used.c.location_id == Location.id)
+                | ((Location.capacity - used) >= int(q.scaleb(QTY_SCALE))))
+        bins = (select(Location.code)
                 .where(Location.warehouse_id == r.warehouse_id, Location.usage == LocationUsage.INTERNAL.value,
                        Location.active == True, Location.zone != "DOCK", room)  # noqa: E712
-                .order_by(Location.id.in_(holds).desc(),  # type: ignore[union-attr]
-                          func.abs(func.coalesce(Location.x, 0) - dx) + func.abs(func.coalesce(Location.y, 0) - dy),
+                .order_by(func.abs(func.coalesce(Location.x, 0) - dx) + func.abs(func.coalesce(Location.y, 0) - dy),
                           Location.code)
                 .limit(1))
+        holding = bins.where(Location.id.in_(  # type: ignore[union-attr]
+            select(Quant.location_id).where(Quant.product_id == prod.id, Quant.on_hand > 0)))
+
+        def best(*where: Any) -> tuple[str, bool] | None:
+            """The nearest bin with room that holds the product already, else the nearest with room."""
+            for stmt, holds in ((holding, True), (bins, False)):
+                found = s.execute(stmt.where(*where)).scalar()
+                if found is not None:
+                    return found, holds
+            return None
+
         if zone:
-            best = s.execute(cand.where(Location.zone == zone)).first()
-            if best is not None:
-                return PutawaySuggestion(best.code, _("zone {z} rule").format(z=zone) +
-                                         (_(", holds this product") if best.holds else ""))
-        best = s.execute(cand).first()
-        if best is None:
+            hit = best(Location.zone == zone)
+            if hit is not None:
+                return PutawaySuggestion(hit[0], _("zone {z} rule").format(z=zone) +
+                                         (_(", holds this product") if hit[1] else ""))
+        hit = best()
+        if hit is None:
             raise NotFound(_("no bin with room for {qty} of {sku}").format(qty=q, sku=prod.sku))
-        return PutawaySuggestion(best.code, _("holds this product") if best.holds else _("nearest bin with room"))
+        return PutawaySuggestion(hit[0], _("holds this product") if hit[1] else _("nearest bin with room"))
 
     return db.read(work)
 

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from rich.text import Text
+from textual.visual import VisualType
+from textual.widgets import Static
 
 
 def cell(value: object, *, right: bool = False) -> Text:
@@ -22,3 +24,12 @@ def qty_str(value: Decimal) -> str:
 
 def date_str(value: date | None) -> str:
     return value.isoformat() if value else ""
+
+
+def show_text(widget: Static, content: VisualType) -> None:
+    """``widget.update(content)``, without a relayout of the screen when the widget's size cannot change
+    (a fixed height and a width that is not ``auto``): a desk's prompt or message line changes on every
+    scan, and a relayout of a screen with tables costs more than the rest of the redraw."""
+    height, width = widget.styles.height, widget.styles.width
+    fixed = height is not None and height.is_cells and width is not None and not width.is_auto
+    widget.update(content, layout=not fixed)

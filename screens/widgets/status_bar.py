@@ -17,6 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from wsms_tui.i18n import _
+from wsms_tui.screens.widgets.cells import show_text
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class StatusBar(Widget):
             return
         self.printer = state
         if self.is_mounted:
-            self.query_one("#status-info", Static).update(self._info_text())
+            show_text(self.query_one("#status-info", Static), self._info_text())
 
     def set_notice(self, notice: ExceptionNoticeText | None) -> None:
         """Show the open-exceptions notice (an empty text hides it)."""
@@ -126,7 +127,7 @@ class StatusBar(Widget):
             return
         self.notice = text
         for info in self.query("#status-info").results(Static):  # composed (also during on_mount)
-            info.update(self._info_text())
+            show_text(info, self._info_text())
 
     def set_alerts(self, count: int | None) -> None:
         """Show the reorder alert (``reorder: 12``); None or 0 hides it."""
@@ -135,7 +136,7 @@ class StatusBar(Widget):
             return
         self.alerts = text
         if self.is_mounted:
-            self.query_one("#status-info", Static).update(self._info_text())
+            show_text(self.query_one("#status-info", Static), self._info_text())
 
     def printer_text(self) -> str:
         """The printer part as shown now (for tests and screen readers)."""
@@ -156,7 +157,7 @@ class StatusBar(Widget):
         if not self.is_mounted:
             return
         line = self.query_one("#status-message", Static)
-        line.update(Text(self.message, no_wrap=True, overflow="ellipsis"))
+        show_text(line, Text(self.message, no_wrap=True, overflow="ellipsis"))
         line.set_class(self.error, "error")
 
     def on_mount(self) -> None:
