@@ -8,8 +8,10 @@ shows what it is.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -20,6 +22,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
+from textual.worker import Worker, WorkerState
 
 from wsms_tui.config import Settings
 from wsms_tui.database import Database
@@ -135,7 +138,12 @@ class FlowDeskScreen(DeskScreen):
     """A desk whose work is a scan flow (a plain state machine in ``wsms_tui``): every scan or key
     calls the flow once through ``run_flow`` and the returned view is rendered; nothing the flow
     raises reaches the screen. Subclasses set ``flow``, ``message_line_id`` and ``failure_text`` and
-    write ``render_view``."""
+    write ``render_view``.
+
+    A flow call that may block for long (a carrier's web API, a device) goes through
+    ``run_flow_in_thread`` instead: it runs in a thread worker while the screen keeps drawing and
+    answering keys; every scan and flow key that arrives meanwhile waits (``wait_for_flow``) and is run,
+    in arrival order, after the blocking call's view is drawn — one flow call at a time, none lost."""
 
     #: ids of the Statics that show the flow's prompt and its message (red for errors, green for ok)
     prompt_line_id: str = ""
@@ -151,18 +159,76 @@ class FlowDeskScreen(DeskScreen):
         """The flow's current view with ``message`` as a refusal (bell, red)."""
         return replace(self.flow.view, message=message, level="error", bell=True)
 
+    def flow_view(self, step: Callable[[], Any]) -> Any:
+        """Run one flow call; its view, or the refusal view of what it raised (never raises)."""
+        try:
+            return step()
+        except WsmsError as exc:
+            return self.error_view(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a desk shows the failure and keeps running
+            return self.error_view(self.failure_text.format(e=exc))
+
     def run_flow(self, step: Callable[[], Any]) -> None:
         """Run one flow call and render its view."""
-        try:
-            view = step()
-        except WsmsError as exc:
-            view = self.error_view(str(exc))
-        except Exception as exc:  # noqa: BLE001 - a desk shows the failure and keeps running
-            view = self.error_view(self.failure_text.format(e=exc))
-        self.render_view(view)
+        self.render_view(self.flow_view(step))
 
     def handle_scan(self, value: str, raw: str) -> None:
+        if self.wait_for_flow(partial(self.handle_scan, value, raw)):
+            return
         self.run_flow(lambda: self.flow.feed(value, raw))
+
+    # -- a flow call in a thread, and what arrives meanwhile ----------------------------------
+
+    _flow_worker: Worker[Any] | None = None
+    _flow_waiting: deque[Callable[[], None]] | None = None
+
+    @property
+    def flow_busy(self) -> bool:
+        """A flow call is running in a thread (``run_flow_in_thread``)."""
+        return self._flow_worker is not None
+
+    def wait_for_flow(self, then: Callable[[], None]) -> bool:
+        """While a flow call runs in a thread, keep ``then`` (a scan or a key's action) to run after it, in
+        arrival order; True when kept. Call it first thing in every handler that reaches the flow."""
+        if self._flow_worker is None:
+            return False
+        if self._flow_waiting is None:
+            self._flow_waiting = deque()
+        self._flow_waiting.append(then)
+        return True
+
+    def run_flow_in_thread(self, step: Callable[[], Any], *, name: str = "flow") -> None:
+        """Run one flow call that blocks in a thread worker; its view is rendered (``flow_done``) on the UI
+        thread when it returns, then the scans and keys that waited run in order. Not ``exclusive``: that
+        would cancel a running step and drop its view while its thread goes on; the queue keeps one step at
+        a time instead."""
+        assert self._flow_worker is None, "one flow call at a time"
+        self._flow_worker = self.run_worker(partial(self.flow_view, step), name=name, group="flow-step",
+                                            thread=True, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._flow_worker or not event.worker.is_finished:
+            return
+        event.stop()
+        self._flow_worker = None
+        if event.state == WorkerState.CANCELLED:  # the app is closing: the thread finishes on its own
+            return
+        if event.state == WorkerState.SUCCESS:
+            view = event.worker.result
+        else:
+            view = self.error_view(self.failure_text.format(e=event.worker.error))
+        self.flow_done(view)
+        self._run_waiting()
+
+    def flow_done(self, view: Any) -> None:
+        """Render the view of a flow call that ran in a thread (a desk may add what follows a step)."""
+        self.render_view(view)
+
+    def _run_waiting(self) -> None:
+        """The scans and keys that waited, oldest first, until one of them starts another thread."""
+        waiting = self._flow_waiting
+        while waiting and self._flow_worker is None:
+            waiting.popleft()()
 
     def highlighted_key(self, table_id: str) -> str | None:
         """The row key under the cursor of table ``table_id`` (None when it is empty)."""
