@@ -7,12 +7,18 @@ Keys (ids in ``keys.desk_keys("packing")``): Ctrl+D closes the box (``%CMD:DONE`
 packed (when units are still to pack, the second press ships them as a partial shipment), Ctrl+Z takes the
 last unit out, Ctrl+R reprints a box label with a reason, Esc empties the box / leaves the order. The
 label goes to the desk's printer through the spool (the screen wakes the App's print worker).
+
+Booking a box with its carrier (an HTTP carrier may take up to its timeout) runs in a thread worker: the
+flow stops at the step ``book`` ("booking with <carrier>…"), ``flow.book()`` runs off the UI thread, and
+scans and desk keys typed meanwhile wait and are fed to the flow in order once the box is booked (or
+refused: a red line with the bell, the box as scanned, ready to weigh again). F1, the desk keys of the App
+and quitting answer at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -49,6 +55,7 @@ class PackingScreen(FlowDeskScreen):
     def __init__(self, ctx: DeskContext, flow: PackingFlow | None = None) -> None:
         super().__init__(ctx)
         self.flow = flow or PackingFlow(ctx.db, ctx.actor, ctx.settings)
+        self.flow.defer_booking = True  # the carrier is called in a thread (``flow_done`` / ``book``)
         self.view: PackView = self.flow.view
         self._partial_armed = False
 
@@ -85,12 +92,19 @@ class PackingScreen(FlowDeskScreen):
     # -- input -------------------------------------------------------------------------------
 
     def handle_scan(self, value: str, raw: str) -> None:
+        if self.wait_for_flow(partial(self.handle_scan, value, raw)):
+            return
         self._partial_armed = False
         super().handle_scan(value, raw)
 
-    def run_flow(self, step: Callable[[], PackView]) -> None:
-        super().run_flow(step)
-        box = self.view.last_box
+    def render_view(self, view: PackView) -> None:
+        self._draw(view)
+        if self.flow.booking and not self.flow_busy:  # a weighed box: book it off the UI thread
+            self.run_flow_in_thread(self.flow.book, name="book")
+
+    def flow_done(self, view: PackView) -> None:
+        super().flow_done(view)
+        box = view.last_box
         if box is not None and box.print_job_id is not None:
             self._wake_printer()
 
@@ -101,20 +115,30 @@ class PackingScreen(FlowDeskScreen):
 
     # -- keys --------------------------------------------------------------------------------
 
+    # every key that reaches the flow waits, in order with the scans, while a box is being booked
+
     def action_close_box(self) -> None:
+        if self.wait_for_flow(self.action_close_box):
+            return
         self._partial_armed = False
         self.run_flow(self.flow.close_box)
 
     def action_undo(self) -> None:
+        if self.wait_for_flow(self.action_undo):
+            return
         self._partial_armed = False
         self.run_flow(self.flow.undo)
 
     def action_cancel(self) -> None:
+        if self.wait_for_flow(self.action_cancel):
+            return
         self._partial_armed = False
         self.run_flow(self.flow.cancel)
 
     def action_ship(self) -> None:
         """Ship what is packed; with units still to pack, the second press ships a partial shipment."""
+        if self.wait_for_flow(self.action_ship):
+            return
         po = self.flow.order
         if po is not None and po.to_pack > 0 and po.open_boxes and not self.flow.view.box:
             if not self._partial_armed:
@@ -131,6 +155,8 @@ class PackingScreen(FlowDeskScreen):
 
     def action_reprint(self) -> None:
         def answered(reason: str | None) -> None:
+            if self.wait_for_flow(partial(answered, reason)):
+                return
             if reason:
                 self.run_flow(lambda: self.flow.reprint(reason))
                 self._wake_printer()
@@ -148,7 +174,7 @@ class PackingScreen(FlowDeskScreen):
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def render_view(self, view: PackView) -> None:
+    def _draw(self, view: PackView) -> None:
         self.show_step(view)
         po = view.order
         head = self.query_one("#pack-order", Static)

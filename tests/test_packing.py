@@ -247,6 +247,35 @@ def test_http_carrier_against_a_fake_service(db: Database, admin: Actor, tmp_pat
         carriers.carrier(st, "fast")
 
 
+def test_deferred_booking_waits_at_the_step_book(db: Database, admin: Actor, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``defer_booking`` (the screen's way) a weight stops at ``book``; ``book()`` does the carrier call and
+    the writing; a failure goes back to the weight with the box as scanned, and the retry books the same SSCC."""
+    seed_pack(db, admin, tmp_path)
+    monkeypatch.setenv("FAKE_CARRIER_KEY", "secret")
+    with FakeCarrier() as fake:
+        st = pack_settings(carriers={"fast": CarrierConfig(kind="http", url=fake.url, api_key_env="FAKE_CARRIER_KEY",
+                                                           timeout_s=5)}, carrier="fast")
+        flow = PackingFlow(db, admin, st, defer_booking=True)
+        v = feed(flow, "MARKET:M1", "P1", "%CMD:DONE", "S", "0.4")
+        assert v.step == "book" and flow.booking and v.message == "booking with fast…" and not fake.requests
+        v = flow.feed("P1")  # fed while booking: refused, the box kept
+        assert v.step == "book" and v.bell and "being booked" in v.message and [(b.sku, b.qty) for b in v.box] == [
+            ("P1", 1)]
+        fake.mode = "fail"
+        v = flow.book()
+        assert v.step == "weight" and not flow.booking and v.bell and "HTTP 503" in v.message
+        assert db.read(lambda s: s.execute(select(func.count()).select_from(ShipmentBox)).scalar_one()) == 0
+        assert flow.book().bell  # nothing waits to be booked now
+        fake.mode = "ok"
+        v = flow.feed("0.4")
+        assert v.step == "book"
+        v = flow.book()
+        assert v.step == "confirm" and v.last_box is not None and v.last_box.tracking == "FC00000001"
+        assert {h.get("Idempotency-Key") for m, _p, h in fake.requests if m == "POST"} == {v.last_box.sscc}
+    books_ok(db, admin)
+
+
 def test_permissions_of_the_bench(db: Database, admin: Actor, tmp_path: Path) -> None:
     seed_pack(db, admin, tmp_path)
     clerk, finance = make_actor(db, "clerk"), make_actor(db, "finance")

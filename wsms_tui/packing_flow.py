@@ -12,6 +12,12 @@ Shipping what is packed while units are still to pack is a partial shipment (``f
 
 Nothing is written until a box closes: the box being packed lives here, with its operation id and SSCC
 fixed when it closes, so a retry after a carrier error or a repeated scan books and writes it once.
+
+Booking is the one step that can block for long (an HTTP carrier waits up to its timeout). With
+``defer_booking`` (the screen sets it) a weight does not book at once: the flow answers with the step
+``book`` ("booking with <carrier>…") and the caller runs ``book()`` — the carrier call and the database
+work of the box — off the UI thread, feeding nothing else until it returns. Without it (scripts, tests)
+``feed`` books at once, as one call.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ class BoxLine:
 
 @dataclass(frozen=True)
 class PackView:
-    step: str  # order | item | serial | box | waybill | weight | confirm
+    step: str  # order | item | serial | box | waybill | weight | book | confirm
     prompt: str
     message: str = ""
     level: str = "info"  # info | ok | error
@@ -68,8 +74,11 @@ class PackingFlow:
     """One clerk's packing session at one bench."""
 
     def __init__(self, db: Database, actor: Actor, settings: Settings, *, scale: packing.Scale | None = None,
-                 new_op_id: Callable[[], str] | None = None, printer: str | None = None) -> None:
+                 new_op_id: Callable[[], str] | None = None, printer: str | None = None,
+                 defer_booking: bool = False) -> None:
         self.db = db
+        #: a weight leaves the box at the step ``book`` for the caller to run ``book()`` (off the UI thread)
+        self.defer_booking = defer_booking
         self.actor = actor
         self.settings = settings
         self.scale = scale
@@ -83,6 +92,7 @@ class PackingFlow:
         self._waybill = ""
         self._box_op: str | None = None
         self._box_sscc: str | None = None
+        self._weight: Decimal | None = None  # the box's weight while it waits to be booked
         self._last_box: BoxView | None = None
         self._step = "order"
         self._view = PackView("order", _("Scan an order, tote or LPN"))
@@ -93,9 +103,16 @@ class PackingFlow:
     def view(self) -> PackView:
         return self._view
 
+    @property
+    def booking(self) -> bool:
+        """A closed, weighed box waits for ``book()`` (only with ``defer_booking``)."""
+        return self._step == "book"
+
     def feed(self, text: str, raw: str | None = None) -> PackView:
         """One scan or typed entry at the current step."""
         raw = text if raw is None else raw
+        if self._step == "book":  # the caller feeds nothing while a box is being booked; never lose the box
+            return self._fail(_("box is being booked with {c}: wait for it, then scan again").format(c=self.carrier))
         value = printable(text).strip()
         command = value.upper()[len(COMMAND_PREFIX):] if value.upper().startswith(COMMAND_PREFIX) else ""
         if not value:
@@ -278,7 +295,7 @@ class PackingFlow:
             weight = packing.parse_weight(value)
         except WsmsError as exc:
             return self._reject(raw, str(exc))
-        return self._write_box(weight)
+        return self._weighed(weight)
 
     def _weigh_from_scale(self, raw: str) -> PackView:
         if self.scale is None:
@@ -289,7 +306,30 @@ class PackingFlow:
             return self._reject(raw or "%CMD:WEIGH", _("the scale failed: {e}; type the weight").format(e=exc))
         if weight is None or weight <= 0:
             return self._reject(raw or "%CMD:WEIGH", _("the scale shows no stable weight: try again or type it"))
-        return self._write_box(weight)
+        return self._weighed(weight)
+
+    def _weighed(self, weight: Decimal) -> PackView:
+        """The box has its weight: book it now, or (``defer_booking``) leave it at the step ``book``."""
+        if not self.defer_booking:
+            return self._write_box(weight)
+        assert self._box_type is not None
+        self._weight = weight
+        return self._show("book", prompt=_("Booking box {c} {w} kg with {car}…").format(
+            c=self._box_type.code, w=weight, car=self.carrier),
+            message=_("booking with {c}…").format(c=self.carrier))
+
+    def book(self) -> PackView:
+        """Book the weighed box with the carrier, write it and queue its label (the step ``book``). It blocks
+        up to the carrier's timeout: the screen runs it in a thread and feeds nothing else meanwhile. A
+        failure leaves the box as scanned at the weight step (nothing written; the retry books the same SSCC)."""
+        if self._step != "book" or self._weight is None:
+            return self._fail(_("no box waits to be booked"))
+        weight, self._weight = self._weight, None
+        try:
+            return self._write_box(weight)
+        finally:
+            if self._step == "book":  # an unexpected failure: back to the weight, the box as scanned
+                self._weight_prompt()
 
     def _write_box(self, weight: Decimal) -> PackView:
         po = self.order
@@ -347,6 +387,7 @@ class PackingFlow:
         self._waybill = ""
         self._box_op = None
         self._box_sscc = None
+        self._weight = None
 
     def _box_prompt(self) -> str:
         codes = ", ".join(bt.code for bt in packing.box_types(self.settings))
