@@ -8,6 +8,7 @@ shows what it is.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -61,6 +62,20 @@ class DeskContext:
     gs_substitutes: tuple[str, ...] = ()
     #: binding id -> the key(s) as shown to the user, after the keymap from the settings
     key_display: dict[str, str] = field(default_factory=dict)
+
+
+def scan_interkey_ms(settings: Settings, *, headless: bool) -> float:
+    """The scan field's inter-key timing (0 = off) from ``[scanner] timing``: "auto" uses it only at a
+    local terminal — not over SSH (``SSH_CONNECTION``/``SSH_TTY`` set), where network jitter breaks
+    timing, and not in a headless app."""
+    scanner = settings.scanner
+    mode = getattr(scanner, "timing", "auto")
+    if mode == "off" or scanner.max_interkey_ms <= 0:
+        return 0
+    if mode == "on":
+        return scanner.max_interkey_ms
+    over_ssh = bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
+    return 0 if over_ssh or headless else scanner.max_interkey_ms
 
 
 def make_scan_input(settings: Settings, gs_substitutes: Iterable[str] = (), *,
@@ -123,6 +138,13 @@ class DeskScreen(Screen[None]):
     def say(self, message: str, *, error: bool = False) -> None:
         """Show ``message`` on this screen's status line (red when ``error``)."""
         self.status_bar.show(message, error=error)
+
+    @on(events.Mount)
+    def _scan_timing(self) -> None:
+        """Every scan field of the desk frames scans by inter-key timing as configured."""
+        interkey = scan_interkey_ms(self.ctx.settings, headless=self.app.is_headless)
+        for scan_input in self.query(ScanInput):
+            scan_input.interkey_ms = interkey
 
     @on(ScanInput.Scanned)
     def _scanned(self, message: ScanInput.Scanned) -> None:

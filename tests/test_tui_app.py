@@ -243,3 +243,34 @@ def test_theme_comes_from_settings_not_the_environment(db: Database, monkeypatch
     assert WsmsApp(db, tui_settings()).theme == "textual-dark"
     assert WsmsApp(db, tui_settings(theme="gruvbox")).theme == "gruvbox"
     assert WsmsApp(db, tui_settings(theme="no-such-theme")).theme == "textual-dark"
+
+
+@async_test
+async def test_scan_timing_from_the_settings_reaches_every_desk_scan_field(db: Database) -> None:
+    """``[scanner] timing = "on"`` frames by inter-key timing on a desk: a fast run of keys with no
+    terminator is a scan (here a SKU that opens on the Stock desk); "auto" in a headless app is off."""
+    from time import monotonic
+
+    from wsms_tui.config import ScannerSettings
+
+    seed_stock(db)
+    timed = ScannerSettings.model_construct(prefix="", suffix="", timing="on", max_interkey_ms=40)
+    app = WsmsApp(db, tui_settings(scanner=timed), desk="stock")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        assert isinstance(app.screen, StockScreen)
+        assert app.screen.query_one(ScanInput).interkey_ms == 40
+        start = monotonic()
+        for i, c in enumerate("LOT1"):
+            key = events.Key(_character_to_key(c), c)
+            key.time = start + i * 0.002
+            app.post_message(key)
+        for _ in range(40):
+            await pilot.pause(0.02)
+            if "L-7" in {cell for row in table_rows(app.screen.query_one(DataTable)) for cell in row}:
+                break
+        assert "L-7" in {cell for row in table_rows(app.screen.query_one(DataTable)) for cell in row}
+    app = WsmsApp(db, tui_settings(), desk="stock")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        assert app.screen.query_one(ScanInput).interkey_ms == 0

@@ -29,6 +29,7 @@ APP = textwrap.dedent('''
 
     OUT = Path(sys.argv[1])
     WANT = int(sys.argv[2])
+    INTERKEY = float(sys.argv[3]) if len(sys.argv) > 3 else 0
 
     class ScanApp(App[None]):
         def __init__(self) -> None:
@@ -36,7 +37,7 @@ APP = textwrap.dedent('''
             self.scans: list[str] = []
 
         def compose(self) -> ComposeResult:
-            yield ScanInput(gs_substitutes=("<GS>",))
+            yield ScanInput(gs_substitutes=("<GS>",), interkey_ms=INTERKEY)
 
         def on_mount(self) -> None:
             OUT.with_suffix(".ready").write_text("ready")
@@ -51,7 +52,8 @@ APP = textwrap.dedent('''
 ''')
 
 
-def run_scan_app(tmp_path: Path, n_scans: int, type_scans: Callable[[int], None], timeout: float) -> list[str]:
+def run_scan_app(tmp_path: Path, n_scans: int, type_scans: Callable[[int], None], timeout: float,
+                 interkey_ms: float = 0) -> list[str]:
     """Start the scan app on a real pty, let ``type_scans(master_fd)`` type into it, return its scans."""
     script = tmp_path / "scan_app.py"
     script.write_text(APP)
@@ -59,8 +61,9 @@ def run_scan_app(tmp_path: Path, n_scans: int, type_scans: Callable[[int], None]
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
-    proc = subprocess.Popen([sys.executable, str(script), str(out), str(n_scans)], stdin=slave, stdout=slave,
-                            stderr=slave, env=env, start_new_session=True, cwd=Path(__file__).parent.parent)
+    proc = subprocess.Popen([sys.executable, str(script), str(out), str(n_scans), str(interkey_ms)], stdin=slave,
+                            stdout=slave, stderr=slave, env=env, start_new_session=True,
+                            cwd=Path(__file__).parent.parent)
     os.close(slave)
     try:
         deadline = time.monotonic() + timeout
@@ -103,6 +106,35 @@ def test_100_wedge_scans_at_2_ms_per_character_with_gs_substitutes(tmp_path: Pat
             _drain(master, 0)
 
     assert run_scan_app(tmp_path, len(codes), typed, 90) == [c.replace("<GS>", "[GS]") for c in codes]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
+def test_a_scanner_without_terminator_is_framed_by_inter_key_timing(tmp_path: Path) -> None:
+    """A wedge scanner set to send no suffix: runs typed at 2 ms per key, a pause between scans; with
+    inter-key timing on, each run arrives as one scan (here 150 ms, so a loaded test machine's stalls
+    stay below it), and a code typed by hand in between, 400 ms per key, waits for its Enter."""
+    codes = [f"0104006381333931<GS>10L{i:03d}" for i in range(8)]
+
+    def typed(master: int) -> None:
+        for n, code in enumerate(codes):
+            for ch in code:
+                os.write(master, ch.encode())
+                time.sleep(0.002)
+            _pause(master, 0.6)
+            if n == 3:
+                for ch in "A-01\r":
+                    os.write(master, ch.encode())
+                    _pause(master, 0.4)
+
+    want = [c.replace("<GS>", "[GS]") for c in codes]
+    assert run_scan_app(tmp_path, len(codes) + 1, typed, 60, interkey_ms=150) == want[:4] + ["A-01"] + want[4:]
+
+
+def _pause(fd: int, seconds: float) -> None:
+    """Type nothing for ``seconds``, draining the app's output meanwhile."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        _drain(fd, left)
 
 
 def _drain(fd: int, timeout: float = 0.05) -> None:

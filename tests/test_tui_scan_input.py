@@ -6,6 +6,8 @@ reproduce a scanner burst), the way a keyboard-wedge scanner's keys arrive at th
 
 from __future__ import annotations
 
+import asyncio
+from time import monotonic
 from typing import Any
 
 from textual import events
@@ -116,3 +118,82 @@ async def test_empty_terminators_post_nothing_and_the_buffer_renders() -> None:
         assert field.buffer == f"AB{GS}C"
         assert str(field.render()).startswith("AB␝C")
     assert app.scans == []
+
+
+# -- framing by inter-key timing (a scanner that sends no terminator) ---------------------------
+
+
+def timed_keys(text: str, start: float, gap_s: float) -> list[events.Key]:
+    """The keys for ``text`` as if they arrived ``gap_s`` apart from ``start`` (Key.time is arrival)."""
+    keys = keys_for(text)
+    for i, key in enumerate(keys):
+        key.time = start + i * gap_s
+    return keys
+
+
+@async_test
+async def test_timing_frames_fast_runs_without_a_terminator() -> None:
+    """Two scanner runs (2 ms per key, no terminator) with a 100 ms pause between them are two scans:
+    the second run's first key ends the first; the silence after the second ends it."""
+    app = ScanApp(interkey_ms=40)
+    async with app.run_test() as pilot:
+        now = monotonic()
+        burst(app, timed_keys("4006381333931", now, 0.002) + timed_keys("A-01-02", now + 0.126, 0.002))
+        await settle(pilot, app, 1)
+        assert [v for v, _ in app.scans] == ["4006381333931"]  # the second run is still in the field
+        await asyncio.sleep(0.15)
+        await settle(pilot, app, 2)
+        assert [v for v, _ in app.scans] == ["4006381333931", "A-01-02"]
+
+
+@async_test
+async def test_timing_never_splits_hand_typing_or_short_runs() -> None:
+    """Keys typed 150 ms apart stay in the field until Enter, however long the pause; so do three
+    fast keys (a person's key rollover), which are too short to be a scan."""
+    app = ScanApp(interkey_ms=40)
+    async with app.run_test() as pilot:
+        now = monotonic()
+        burst(app, timed_keys("A-01", now - 0.6, 0.15))
+        await asyncio.sleep(0.2)
+        await settle(pilot, app, 1)
+        assert app.scans == []
+        burst(app, [events.Key("enter", "\r")] + timed_keys("ab1", monotonic(), 0.002))
+        await asyncio.sleep(0.2)
+        await settle(pilot, app, 2)
+        assert [v for v, _ in app.scans] == ["A-01"]
+        burst(app, [events.Key("enter", "\r")])
+        await settle(pilot, app, 2)
+        assert [v for v, _ in app.scans] == ["A-01", "ab1"]
+
+
+@async_test
+async def test_without_timing_a_fast_run_waits_for_its_terminator() -> None:
+    app = ScanApp()
+    async with app.run_test() as pilot:
+        burst(app, timed_keys("4006381333931", monotonic(), 0.002))
+        await asyncio.sleep(0.15)
+        await settle(pilot, app, 1)
+        assert app.scans == []
+        burst(app, [events.Key("enter", "\r")])
+        await settle(pilot, app, 1)
+        assert [v for v, _ in app.scans] == ["4006381333931"]
+
+
+def test_timing_is_a_local_hint(monkeypatch: Any) -> None:
+    """``[scanner] timing = "auto"`` frames by timing at a local terminal only: not over SSH, not headless."""
+    from wsms_tui.config import ScannerSettings, Settings
+    from wsms_tui.screens.base import scan_interkey_ms
+
+    def settings(timing: str, ms: int = 40) -> Settings:
+        return Settings.model_construct(scanner=ScannerSettings(timing=timing, max_interkey_ms=ms))
+
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    monkeypatch.delenv("SSH_TTY", raising=False)
+    assert scan_interkey_ms(settings("auto"), headless=False) == 40
+    assert scan_interkey_ms(settings("auto"), headless=True) == 0
+    assert scan_interkey_ms(settings("on"), headless=True) == 40
+    assert scan_interkey_ms(settings("off"), headless=False) == 0
+    assert scan_interkey_ms(settings("on", 0), headless=False) == 0
+    monkeypatch.setenv("SSH_CONNECTION", "192.0.2.1 50000 192.0.2.2 22")
+    assert scan_interkey_ms(settings("auto"), headless=False) == 0
+    assert scan_interkey_ms(settings("on"), headless=False) == 40

@@ -11,7 +11,7 @@ import getpass
 import os
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_config_path, user_data_path
 from pydantic import BaseModel, Field
@@ -46,7 +46,8 @@ def default_terminal() -> str:
 
 
 class ScannerSettings(BaseModel):
-    """How keyboard-wedge scans are framed (prefix/suffix are reliable over SSH).
+    """How keyboard-wedge scans are framed (prefix/suffix are reliable over SSH; a terminator — CR, LF or
+    Tab — always ends a scan; ``timing``/``max_interkey_ms`` frame a scanner that sends none by its speed).
 
     ``gs_substitutes``: what a wedge scanner types instead of GS (0x1D), mapped back to GS.
     ``url``: an optional serial/USB-CDC scanner (a pyserial URL: ``/dev/ttyACM0``, ``rfc2217://host:port``);
@@ -56,6 +57,9 @@ class ScannerSettings(BaseModel):
     prefix: str = ""
     suffix: str = ""
     gs_substitutes: list[str] = Field(default_factory=lambda: ["<GS>"])
+    #: framing by inter-key timing (a scanner that sends no suffix): "auto" uses it at a local terminal
+    #: only (not over SSH, where network jitter breaks timing), "on" always, "off" never
+    timing: Literal["auto", "on", "off"] = "auto"
     max_interkey_ms: int = 40
 
 

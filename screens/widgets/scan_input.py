@@ -12,7 +12,13 @@ order, so a burst of 100 scans yields 100 ``Scanned`` messages, whole and in ord
 * configured GS substitutes (e.g. ``<GS>``) in a scan become ``\\x1d`` in the value;
 * Backspace deletes the last character, Escape clears the buffer (and bubbles when it is empty);
 * a paste is one scan per line;
-* ``mask`` (e.g. ``•``) hides what was typed, for PINs.
+* ``mask`` (e.g. ``•``) hides what was typed, for PINs;
+* with ``interkey_ms`` (inter-key timing, a local hint: off over SSH, where network jitter breaks
+  timing), a scanner that sends no terminator is framed by its speed: a run of at least
+  ``MIN_TIMED_LEN`` characters typed with gaps of at most ``interkey_ms`` is a scan once the keys stop
+  for longer than that, or when the next key comes after a longer gap. A person types slower, so
+  hand typing still needs Enter. Gaps are measured between the keys' arrival times (``Key.time``),
+  so a desk busy with a scan does not split the next one.
 
 Other keys (function keys, arrows, ``ctrl+q`` …) bubble to the screen and the app bindings.
 """
@@ -20,6 +26,7 @@ Other keys (function keys, arrows, ``ctrl+q`` …) bubble to the screen and the 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from time import monotonic
 
 from rich.text import Text
 from textual import events
@@ -32,6 +39,8 @@ TERMINATOR_KEYS = frozenset({"enter", "ctrl+j", "ctrl+m", "tab"})
 GS_KEYS = frozenset({"ctrl+right_square_bracket"})
 BACKSPACE_KEYS = frozenset({"backspace", "ctrl+h"})
 MAX_BUFFER = 4096
+#: the shortest run of fast keys that inter-key timing takes for a scan (a person's key rollover is shorter)
+MIN_TIMED_LEN = 4
 
 
 class ScanInput(Widget, can_focus=True):
@@ -65,14 +74,18 @@ class ScanInput(Widget, can_focus=True):
             return self.scan_input
 
     def __init__(self, *, placeholder: str = "", prefix: str = "", suffix: str = "",
-                 gs_substitutes: Iterable[str] = (), mask: str | None = None, name: str | None = None,
-                 id: str | None = None, classes: str | None = None) -> None:
+                 gs_substitutes: Iterable[str] = (), mask: str | None = None, interkey_ms: float = 0,
+                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.placeholder = placeholder
         self.mask = mask  # e.g. "•" for a PIN: shown instead of each character
         self.prefix = prefix
         self.suffix = suffix
         self.gs_substitutes = tuple(s for s in gs_substitutes if s)
+        self.interkey_ms = interkey_ms  # 0: no framing by timing
+        self._last_key = 0.0  # arrival time of the buffer's last key (Key.time, monotonic seconds)
+        self._fast = True  # every gap in the buffer so far was at most interkey_ms
+        self._timing_armed = False
 
     # -- input -------------------------------------------------------------------------------
 
@@ -86,12 +99,14 @@ class ScanInput(Widget, can_focus=True):
         if key in TERMINATOR_KEYS:
             self._finish()
         elif key in GS_KEYS or event.character == GS:
+            self._timed(event.time)
             self._feed(GS)
         elif key in BACKSPACE_KEYS:
             self.buffer = self.buffer[:-1]
         elif key == "escape" and self.buffer:
-            self.buffer = ""
+            self.clear()
         elif event.is_printable and event.character:
+            self._timed(event.time)
             self._feed(event.character)
         else:
             return  # not ours: let it bubble to the screen and the app bindings
@@ -104,6 +119,35 @@ class ScanInput(Widget, can_focus=True):
         lines = event.text.splitlines()
         for line in lines:
             self._feed(line)
+            self._finish()
+
+    # -- framing by inter-key timing ------------------------------------------------------------
+
+    def _timed(self, at: float) -> None:
+        """Before a character that arrived at ``at``: end the buffer as a scan if it was a fast run
+        followed by a pause, and keep track of whether the buffer is still a fast run."""
+        if not self.interkey_ms:
+            return
+        if self.buffer and (at - self._last_key) * 1000 > self.interkey_ms:
+            if self._fast and len(self.buffer) >= MIN_TIMED_LEN:
+                self._finish()  # the fast run before the pause was a scan
+            else:
+                self._fast = False  # typed by hand: Enter ends it
+        self._last_key = at
+        if not self._timing_armed:
+            self._timing_armed = True
+            self.set_timer(self.interkey_ms / 1000, self._on_pause)
+
+    def _on_pause(self) -> None:
+        """Timer: the keys stopped for longer than ``interkey_ms`` after a fast run → that run is a scan."""
+        self._timing_armed = False
+        if not self.buffer:
+            return
+        idle_ms = (monotonic() - self._last_key) * 1000
+        if idle_ms <= self.interkey_ms:  # keys still coming: look again when the gap could be long enough
+            self._timing_armed = True
+            self.set_timer((self.interkey_ms - idle_ms) / 1000 + 0.001, self._on_pause)
+        elif self._fast and len(self.buffer) >= MIN_TIMED_LEN:
             self._finish()
 
     def _feed(self, text: str) -> None:
@@ -120,6 +164,7 @@ class ScanInput(Widget, can_focus=True):
     def _finish(self) -> None:
         raw = self.buffer
         self.buffer = ""
+        self._fast = True
         value = raw
         if self.prefix and value.startswith(self.prefix):
             value = value[len(self.prefix):]
@@ -132,6 +177,7 @@ class ScanInput(Widget, can_focus=True):
 
     def clear(self) -> None:
         self.buffer = ""
+        self._fast = True
 
     # -- rendering ---------------------------------------------------------------------------
 
