@@ -58,6 +58,9 @@ def demo_db(scale: str) -> str:
         work.rename(cached)
     copy = Path(tempfile.mkdtemp()) / "scan.db"
     shutil.copy(cached, copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    upgrade(engine)  # a demo cached before a newer migration
+    engine.dispose()
     return f"sqlite:///{copy}"
 
 

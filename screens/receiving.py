@@ -44,6 +44,7 @@ from wsms_tui.screens.print_dialog import PrintDialog, PrintRequest
 from wsms_tui.screens.widgets.cells import cell, date_str, qty_str, show_text
 from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
+from wsms_tui.screens.widgets.tables import DeskTable
 
 HIDDEN = "·"  # an expected quantity hidden from a clerk (blind receipt)
 PIN_MASK = "•"
@@ -116,7 +117,7 @@ class ReceivingScreen(FlowDeskScreen):
 
     @staticmethod
     def _table(id: str) -> DataTable[Text]:
-        table: DataTable[Text] = DataTable(id=id, cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DeskTable(id=id, cursor_type="row", zebra_stripes=True)
         table.can_focus = False  # the scan field keeps the focus; arrows are screen bindings
         return table
 
