@@ -84,7 +84,7 @@ class ReceivingScreen(FlowDeskScreen):
         self.flow = flow or ReceivingFlow(ctx.db, ctx.actor)
         self.view: FlowView = self.flow.view
         self._lines_of: str | None = None  # the receipt whose lines fill the lines table
-        self._shown_lines: dict[str, tuple[str, ...]] = {}  # line key -> the cell texts shown
+        self._shown_lines: dict[str, receiving.ReceiptLineView] = {}  # line key -> the line as shown
         self._close_armed = False
         self._location_label_armed = False  # Ctrl+O: the next scan is the location to label
 
@@ -348,18 +348,20 @@ class ReceivingScreen(FlowDeskScreen):
             table.clear()
             self._shown_lines = {}
             for ln in detail.lines:
-                cells = self._line_cells(ln)
-                table.add_row(*cells, key=str(ln.line_no))
-                self._shown_lines[str(ln.line_no)] = tuple(c.plain for c in cells)
+                table.add_row(*self._line_cells(ln), key=str(ln.line_no))
+                self._shown_lines[str(ln.line_no)] = ln
             self._lines_of = s.reference
         else:  # the same lines: update only the cells that changed (keeps the cursor; a scan is one line)
             for ln in detail.lines:
-                key, cells = str(ln.line_no), self._line_cells(ln)
-                before = self._shown_lines.get(key, ())
-                for i, (col, value) in enumerate(zip(self.LINE_COLUMNS, cells, strict=True)):
-                    if i >= len(before) or before[i] != value.plain:
+                key = str(ln.line_no)
+                before = self._shown_lines.get(key)
+                if before == ln:
+                    continue
+                old_cells = self._line_cells(before) if before is not None else ()
+                for i, (col, value) in enumerate(zip(self.LINE_COLUMNS, self._line_cells(ln), strict=True)):
+                    if i >= len(old_cells) or old_cells[i].plain != value.plain:
                         table.update_cell(key, col, value)
-                self._shown_lines[key] = tuple(c.plain for c in cells)
+                self._shown_lines[key] = ln
         if draft is not None:
             for i, ln in enumerate(detail.lines):
                 if ln.sku == draft.sku and (not draft.lot or not ln.lot_no or ln.lot_no == draft.lot):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from wsms_tui.db.models import AuditEvent, AuditHead
@@ -58,10 +58,10 @@ def record(session: Session, actor: Actor, action: str, obj: str = "",
     at = at or utcnow()
     body = canonical_json(payload or {})
     h = event_hash(seq, at, actor.name, actor.terminal, action, obj, body, head.hash)
-    session.add(AuditEvent(seq=seq, at=at, actor=actor.name, terminal=actor.terminal, action=action,
-                           object=obj, payload=body, prev_hash=head.hash, hash=h))
+    session.execute(insert(AuditEvent).values(seq=seq, at=at, actor=actor.name, terminal=actor.terminal,
+                                              action=action, object=obj, payload=body, prev_hash=head.hash, hash=h))
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=h))
-    session.flush()
+    session.flush()  # the caller's pending objects (nothing to do when there are none)
     return seq
 
 

@@ -324,18 +324,16 @@ def post_in_session(
     _set_quant(s, qt)
 
     at = audit.utcnow()
-    entry = LedgerEntry(op_id=op_id, at=at, kind=kind, actor_id=actor.user_id, terminal=actor.terminal,
-                        product_id=prod.id, qty=qty, from_location_id=src.id, to_location_id=dst.id,
-                        lot_id=lot_id, package_id=pkg_id, doc_ref=doc_ref, reason=reason, unit_cost=unit_cost,
-                        raw_scan=raw_scan, reverses_id=reverses_id)
-    s.add(entry)
-    s.flush()
-    assert entry.id is not None
-    audit.record(s, actor, f"ledger.{kind}", f"ledger_entry:{entry.id}", {
+    entry_id = s.execute(insert(LedgerEntry).values(
+        op_id=op_id, at=at, kind=kind, actor_id=actor.user_id, terminal=actor.terminal, product_id=prod.id, qty=qty,
+        from_location_id=src.id, to_location_id=dst.id, lot_id=lot_id, package_id=pkg_id, doc_ref=doc_ref,
+        reason=reason, unit_cost=unit_cost, raw_scan=raw_scan, reverses_id=reverses_id,
+    ).returning(LedgerEntry.id)).scalar_one()
+    audit.record(s, actor, f"ledger.{kind}", f"ledger_entry:{entry_id}", {
         "op_id": op_id, "sku": prod.sku, "qty": str(qty), "from": src.code, "to": dst.code,
         "lot": lot_no, "doc_ref": doc_ref, "reason": reason, "reverses": reverses_id,
     }, at=at)
-    return MoveResult(entry.id, op_id, kind, prod.sku, qty, src.code, dst.code, lot_no, at, reverses_id)
+    return MoveResult(entry_id, op_id, kind, prod.sku, qty, src.code, dst.code, lot_no, at, reverses_id)
 
 
 def write_once(db: Database, fn: Callable[[Session], T]) -> T:
