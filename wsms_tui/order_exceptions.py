@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
@@ -27,8 +28,9 @@ from wsms_tui.addresses import Address, check_address, country_code, normalise_p
 from wsms_tui.audit import as_utc
 from wsms_tui.authz import require
 from wsms_tui.database import Database
-from wsms_tui.db.models import User
+from wsms_tui.db.models import Product, User
 from wsms_tui.db.models_orders import ExceptionTicket, SalesChannel, SalesOrder, SalesOrderLine
+from wsms_tui.db.models_shipping import Shipment, ShipmentBox, ShipmentItem
 from wsms_tui.errors import BadInput, InsufficientStock, NotFound
 from wsms_tui.i18n import _
 from wsms_tui.orders import (
@@ -40,6 +42,7 @@ from wsms_tui.orders import (
     find_order_id,
     from_raw,
     lock_orders,
+    raw,
     recompute_status,
     release_allocations,
     set_status,
@@ -248,6 +251,12 @@ def fix_address(db: Database, actor: Actor, ref: str | int, *, customer: str | N
         if problems:
             raise BadInput(_("the address still needs fixing: {p}").format(
                 p="; ".join(f"{f}: {why}" for f, why in problems)))
+        boxed = packed_units(s, oid)
+        if boxed and any(new[k] != getattr(o, k) for k in new):
+            raise BadInput(_("{r} has {boxes} booked with the carrier to the address on the label, not shipped: a "
+                             "booked box is not changed here; {ship}, then fix the address for the rest (or have "
+                             "the carrier re-address the box)").format(r=doc_ref(oid), boxes=_describe_boxes(boxed),
+                                                                      ship=_ship_first(boxed)))
         s.execute(update(SalesOrder).where(SalesOrder.id == oid).values(updated_at=audit.utcnow(), **new))
         close_tickets(s, oid, "address fixed", ["bad_address"])
         status = o.status
@@ -274,6 +283,105 @@ def _line(s: Session, oid: int, line_no: int) -> SalesOrderLine:
     return ln
 
 
+# ------------------------------------------------------------------ what the packing bench holds
+
+
+@dataclass(frozen=True)
+class PackedUnits:
+    """Units of an order line (of one lot, when scanned) in a box of the packing bench that is booked with its
+    carrier and labelled but not shipped yet (``shipment_box.status = 'packed'``)."""
+
+    line_id: int
+    line_no: int
+    sku: str
+    lot_id: int | None
+    box_id: int
+    box_no: int
+    sscc: str
+    carrier: str
+    tracking: str
+    qty: int  # raw
+
+    def describe(self) -> str:
+        return _("line {n} ({sku}) has {q} unit(s) packed in box {b} (SSCC {s}, {c} {t})").format(
+            n=self.line_no, sku=self.sku, q=from_raw(self.qty), b=self.box_no, s=self.sscc, c=self.carrier,
+            t=self.tracking).replace(" )", ")")
+
+
+def packed_units(s: Session, oid: int, line_ids: list[int] | None = None) -> list[PackedUnits]:
+    """What of the order (or of these lines) is in booked, not yet shipped boxes, per line, lot and box.
+
+    The bench writes a box only when it is booked with the carrier (the box being packed lives in the bench's
+    memory until then), so every such box carries a label: it is never changed behind the bench's back."""
+    it, bx, sh, lt = ShipmentItem, ShipmentBox, Shipment, SalesOrderLine
+    q = (select(lt.id, lt.line_no, Product.sku, it.lot_id, bx.id, bx.box_no, bx.sscc, sh.carrier, bx.tracking,
+                func.sum(raw(it.qty)))
+         .select_from(it).join(bx, bx.id == it.box_id).join(sh, sh.id == bx.shipment_id)
+         .join(lt, lt.id == it.order_line_id).join(Product, Product.id == lt.product_id)
+         .where(bx.order_id == oid, bx.status == "packed")
+         .group_by(lt.id, lt.line_no, Product.sku, it.lot_id, bx.id, bx.box_no, bx.sscc, sh.carrier, bx.tracking)
+         .order_by(lt.line_no, bx.id, it.lot_id))
+    if line_ids is not None:
+        q = q.where(it.order_line_id.in_(line_ids))  # type: ignore[attr-defined]
+    return [PackedUnits(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], int(r[9])) for r in s.execute(q).all()]
+
+
+def _describe_packed(rows: list[PackedUnits]) -> str:
+    """``line 2 (P2) has 3 unit(s) packed in box 1 (SSCC …, local LX…)``, one entry per line and box (lots summed)."""
+    merged: dict[tuple[int, int], PackedUnits] = {}
+    for r in rows:
+        had = merged.get((r.line_id, r.box_id))
+        merged[(r.line_id, r.box_id)] = r if had is None else PackedUnits(
+            r.line_id, r.line_no, r.sku, None, r.box_id, r.box_no, r.sscc, r.carrier, r.tracking, had.qty + r.qty)
+    return "; ".join(r.describe() for r in merged.values())
+
+
+def _describe_boxes(rows: list[PackedUnits]) -> str:
+    """``box 1 (SSCC …, local LX…), box 2 (…)``: each booked box once."""
+    seen: dict[int, PackedUnits] = {}
+    for r in rows:
+        seen.setdefault(r.box_id, r)
+    return ", ".join(_("box {b} (SSCC {s}, {c} {t})").format(b=r.box_no, s=r.sscc, c=r.carrier, t=r.tracking)
+                     .replace(" )", ")") for r in seen.values())
+
+
+def _ship_first(rows: list[PackedUnits]) -> str:
+    one = len({r.box_id for r in rows}) == 1
+    return (_("ship it first (a partial shipment at the packing bench)") if one
+            else _("ship them first (a partial shipment at the packing bench)"))
+
+
+def refuse_packed(s: Session, oid: int, line_ids: list[int] | None, then: str) -> None:
+    """Refuse a change that would take units out of a booked box: ``BadInput`` naming the boxes.
+
+    A booked box is labelled and known to its carrier, so nothing here changes it or what it holds; wsms has no
+    way to unpack one. What stays possible is shipping the packed boxes first (a partial shipment at the packing
+    bench), then doing ``then`` to what is left."""
+    rows = packed_units(s, oid, line_ids)
+    if rows:
+        raise BadInput(_("{what}, booked with the carrier and not shipped: a booked box is not changed here; "
+                         "{ship}, then {then}").format(what=_describe_packed(rows), ship=_ship_first(rows), then=then))
+
+
+def _packed_if_all_boxed(s: Session, actor: Actor, oid: int, status: str, note: str) -> str:
+    """After a line left the order: when every open line is now in boxes (packed + shipped covers it), the
+    order is ``packed``, as if its last box had just closed at the bench."""
+    if status != "allocated":
+        return status
+    per_line: dict[int, int] = {}
+    for r in packed_units(s, oid):
+        per_line[r.line_id] = per_line.get(r.line_id, 0) + r.qty
+    if not per_line:
+        return status
+    lt = SalesOrderLine
+    lines = s.execute(select(lt.id, raw(lt.qty), raw(lt.shipped_qty)).where(lt.order_id == oid,
+                                                                            lt.status == "open")).all()
+    if lines and all(per_line.get(i, 0) + sh >= q for i, q, sh in lines):
+        set_status(s, actor, oid, status, "packed", note)
+        return "packed"
+    return status
+
+
 def cancel_line(db: Database, actor: Actor, ref: str | int, line_no: int, *, reason: str) -> OrderChange:
     """Cancel one line of an order not yet picked (its stock is released); the order then ships the
     rest, and an out-of-stock ticket it no longer needs resolves."""
@@ -290,10 +398,13 @@ def cancel_line(db: Database, actor: Actor, ref: str | int, line_no: int, *, rea
         ln = _line(s, oid, line_no)
         if ln.status == "cancelled":
             return OrderChange(doc_ref(oid), o.status, replayed=True)
+        refuse_packed(s, oid, [ln.id or 0], _("cancel what is left of line {n}").format(n=line_no))
         released = release_allocations(s, actor, active_allocations(s, oid, [ln.id or 0]), reason="line cancelled")
         s.execute(update(SalesOrderLine).where(SalesOrderLine.id == ln.id).values(status="cancelled"))
-        st = recompute_status(s, actor, oid, _("line {n} cancelled: {r}").format(n=line_no, r=reason))
-        if st in ("allocated", "cancelled", "shipped"):
+        note = _("line {n} cancelled: {r}").format(n=line_no, r=reason)
+        st = recompute_status(s, actor, oid, note)
+        st = _packed_if_all_boxed(s, actor, oid, st, note)
+        if st in ("allocated", "packed", "cancelled", "shipped"):
             close_tickets(s, oid, "line cancelled", ["out_of_stock"])
         audit.record(s, actor, "exceptions.cancel_line", f"sales_order:{oid}", {"line": line_no, "reason": reason})
         return OrderChange(doc_ref(oid), st, released=from_raw(released))
@@ -315,6 +426,7 @@ def substitute(db: Database, actor: Actor, ref: str | int, line_no: int, sku: st
         ln = _line(s, oid, line_no)
         if ln.status != "open":
             raise BadInput(_("line {n} is {st}").format(n=line_no, st=ln.status))
+        refuse_packed(s, oid, [ln.id or 0], _("substitute what is left of line {n}").format(n=line_no))
         prod = ledger.product_ref(s, sku)
         if prod.id == ln.product_id:
             raise BadInput(_("{s} is the product of that line already").format(s=sku))
@@ -447,6 +559,7 @@ def _write_off(db: Database, actor: Actor, ref: str | int, line_no: int, qty: ob
         if sum(part.values()) < want:
             raise InsufficientStock(_("line {n} holds only {h} at {loc}, not {q}").format(
                 n=line_no, h=from_raw(sum(a.qty for a in allocs)), loc=loc.code, q=q))
+        _keep_packed_held(s, oid, ln.id or 0, line_no, allocs, part)
         release_allocations(s, actor, allocs, reason=code, partial=part, locked=True)
         for a in allocs:
             if a.id in part:
@@ -473,6 +586,31 @@ def _write_off(db: Database, actor: Actor, ref: str | int, line_no: int, qty: ob
     if st in ("new", "backorder"):
         _allocate(db, actor, oid)
     return OrderChange(doc_ref(oid), _status(db, oid))
+
+
+def _keep_packed_held(s: Session, oid: int, line_id: int, line_no: int, allocs: list[Any],
+                      part: dict[int, int]) -> None:
+    """A write-off may not take units that are in a booked box: what the line still holds afterwards (per lot for
+    items packed with a scanned lot) must cover what is packed, or shipping that box would have nothing to send."""
+    boxed = packed_units(s, oid, [line_id])
+    if not boxed:
+        return
+    held: dict[int | None, int] = {}
+    for a in active_allocations(s, oid, [line_id]):
+        held[a.lot_id] = held.get(a.lot_id, 0) + a.qty
+    taken: dict[int | None, int] = {}
+    for a in allocs:
+        taken[a.lot_id] = taken.get(a.lot_id, 0) + part.get(a.id, 0)
+    packed: dict[int | None, int] = {}
+    for r in boxed:
+        packed[r.lot_id] = packed.get(r.lot_id, 0) + r.qty
+    short = sum(held.values()) - sum(taken.values()) < sum(packed.values()) or any(
+        held.get(lot, 0) - taken.get(lot, 0) < q for lot, q in packed.items() if lot is not None)
+    if short:
+        left = max(sum(held.values()) - sum(packed.values()), 0)
+        raise BadInput(_("{what}, booked with the carrier and not shipped, and line {n} holds {h}: at most {m} can "
+                         "be written off; the packed units are in the box").format(
+            what=_describe_packed(boxed), n=line_no, h=from_raw(sum(held.values())), m=from_raw(left)))
 
 
 def report_short_pick(db: Database, actor: Actor, ref: str | int, line_no: int, *, qty: object, location: str,

@@ -418,6 +418,11 @@ def _check_items(s: Session, oid: int, items: Sequence[BoxItem], status: str) ->
     want: dict[int, int] = {}
     want_lot: dict[tuple[int, int | None], int] = {}
     for it in items:
+        if it.line_id in lines and lines[it.line_id].status == "cancelled":
+            ln = lines[it.line_id]  # cancelled or substituted by a supervisor while this box was being packed
+            raise BadInput(_("line {n} ({sku}) of {r} was cancelled while this box was being packed: take its units "
+                             "out (undo, or empty the box) and put them back").format(n=ln.line_no, sku=ln.sku,
+                                                                                      r=doc_ref(oid)))
         if it.line_id not in lines or lines[it.line_id].status != "open":
             raise BadInput(_("that item is on no open line of {r}").format(r=doc_ref(oid)))
         if it.qty <= 0:
