@@ -1,7 +1,9 @@
 """The Exceptions screen (Ctrl+E on the Orders desk): the open exception tickets and the actions that work them.
 
 Tickets come from ``order_exceptions.ticket_page`` (newest first; the order's only when opened from an
-order's detail); the highlighted one is shown in full below the list. Each key asks what it needs in a
+order's detail) one keyset page at a time (``before_id`` = the last loaded id), the next page loaded when
+the cursor reaches the last loaded row, like the other desks; the count is ``ticket_count`` (asked only when
+the first page is full). The highlighted ticket is shown in full below the list. Each key asks what it needs in a
 small prompt (``ReasonPrompt``) and calls one service: fix the address (``postcode=…; city=…``), cancel a
 line (``LINE reason``), substitute (``LINE SKU [QTY]``), wait for stock, release, assign (a user name), add
 a note, close. Typing an order ref in the scan field shows that order's tickets; an empty search shows all.
@@ -44,6 +46,8 @@ class ExceptionsScreen(DeskScreen):
         super().__init__(ctx)
         self.order = order
         self.rows: list[TicketRow] = []
+        self.exhausted = True
+        self.total = 0
 
     def desk_title(self) -> str:
         return _("wsms · Orders · Exceptions")
@@ -77,25 +81,57 @@ class ExceptionsScreen(DeskScreen):
         self.reload()
 
     def reload(self, keep: int | None = None) -> None:
-        try:
-            self.rows = order_exceptions.ticket_page(self.ctx.db, self.ctx.actor, order=self.order,
-                                                     limit=self.ctx.page_size)
-        except WsmsError as exc:
-            self.app.bell()
-            self.say(str(exc), error=True)
-            self.rows = []
+        """The first page again (after an action or a new filter); with ``keep``, pages on until that ticket is
+        loaded (it may have moved down the list) and puts the cursor on it."""
+        self.rows = []
         self.table.clear()
-        for t in self.rows:
-            self.table.add_row(Text(str(t.id), justify="right"), cell(t.code),
-                               Text(t.status, style="yellow" if t.status == "open" else "dim"), cell(t.order_ref),
-                               cell(t.message), cell(t.assignee or ""), key=str(t.id))
-        what = _("open tickets of {o}").format(o=self.order) if self.order else _("open tickets")
-        self.query_one("#exc-filter", Static).update(Text(f"{len(self.rows)} {what}", style="bold"))
+        self.exhausted = False
+        self.total = 0
+        if self.load_page():
+            if self.exhausted:
+                self.total = len(self.rows)
+            else:
+                try:
+                    self.total = order_exceptions.ticket_count(self.ctx.db, self.ctx.actor, order=self.order)
+                except WsmsError as exc:
+                    self.say(str(exc), error=True)
         if keep is not None:
+            while (not self.exhausted and self.rows and self.rows[-1].id > keep
+                   and all(t.id != keep for t in self.rows)):
+                self.load_page()
             for i, t in enumerate(self.rows):
                 if t.id == keep:
                     self.table.move_cursor(row=i)
+        self.show_filter()
         self.show_current()
+
+    def load_page(self) -> int:
+        """Append the next keyset page (older tickets); how many rows came."""
+        if self.exhausted:
+            return 0
+        size = self.ctx.page_size
+        try:
+            page = order_exceptions.ticket_page(self.ctx.db, self.ctx.actor, order=self.order, limit=size,
+                                                before_id=self.rows[-1].id if self.rows else None)
+        except WsmsError as exc:
+            self.app.bell()
+            self.say(str(exc), error=True)
+            self.exhausted = True
+            return 0
+        for t in page:
+            self.table.add_row(Text(str(t.id), justify="right"), cell(t.code),
+                               Text(t.status, style="yellow" if t.status == "open" else "dim"), cell(t.order_ref),
+                               cell(t.message), cell(t.assignee or ""), key=str(t.id))
+        self.rows.extend(page)
+        self.exhausted = len(page) < size
+        return len(page)
+
+    def show_filter(self) -> None:
+        what = _("open tickets of {o}").format(o=self.order) if self.order else _("open tickets")
+        text = Text(f"{max(self.total, len(self.rows))} {what}", style="bold")
+        if len(self.rows) < self.total:
+            text.append(_(" · loaded {n}").format(n=len(self.rows)), style="dim")
+        self.query_one("#exc-filter", Static).update(text)
 
     def current(self) -> TicketRow | None:
         if not self.rows:
@@ -104,6 +140,9 @@ class ExceptionsScreen(DeskScreen):
 
     @on(DataTable.RowHighlighted, "#exc-table")
     def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if not self.exhausted and event.cursor_row >= self.table.row_count - 1:  # the last loaded row: page on
+            self.load_page()
+            self.show_filter()
         self.show_current()
 
     def show_current(self) -> None:

@@ -117,6 +117,25 @@ def ticket_page(db: Database, actor: Actor, *, status: tuple[str, ...] | None = 
     return db.read(work)
 
 
+def ticket_count(db: Database, actor: Actor, *, status: tuple[str, ...] | None = ACTIVE, code: str | None = None,
+                 order: str | None = None) -> int:
+    """How many tickets ``ticket_page`` would page through (one indexed COUNT)."""
+    require(db, actor, "exceptions.view")
+
+    def work(s: Session) -> int:
+        t = ExceptionTicket
+        q = select(func.count()).select_from(t)
+        if status:
+            q = q.where(t.status.in_(status))  # type: ignore[attr-defined]
+        if code:
+            q = q.where(t.code == code)
+        if order:
+            q = q.where(t.order_id == find_order_id(s, order))
+        return int(s.execute(q).scalar_one())
+
+    return db.read(work)
+
+
 def ticket_detail(db: Database, actor: Actor, ticket_id: int) -> TicketRow:
     require(db, actor, "exceptions.view")
 
