@@ -2,7 +2,8 @@
 booked box (written by the bench, labelled, not shipped) cannot be cancelled, substituted or written off below what
 is packed, and the order's address cannot change under its labels — refused with a message naming the boxes and
 nothing written; a line with nothing packed works as before; shipping the boxes first and then cancelling the rest
-works; a line cancelled while the bench still has its units in the box being packed stops that box from closing.
+works; a line cancelled while the bench still has its units in the box being packed stops that box from closing; a
+channel's change to an order with a booked box is refused (a ``change_refused`` ticket).
 After every shipment the ledger verifies and Σ reservations = Σ active allocations."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.orders_seed import line, order_csv
 from tests.test_packing import books_ok, feed, pack_settings, seed_pack, shipped_by_sku
 from wsms_tui import order_exceptions as ex
 from wsms_tui import orders, packing
@@ -22,6 +24,7 @@ from wsms_tui.db.models import AuditEvent, LedgerEntry, ReservationEntry
 from wsms_tui.db.models_orders import Allocation, ExceptionTicket, OrderStatusEvent, SalesOrder, SalesOrderLine
 from wsms_tui.db.models_shipping import ShipmentBox, ShipmentItem
 from wsms_tui.errors import BadInput
+from wsms_tui.order_import import import_orders
 from wsms_tui.packing_flow import PackingFlow
 from wsms_tui.security import Actor
 
@@ -165,4 +168,23 @@ def test_line_cancelled_while_its_units_are_in_the_box_being_packed(
     v = feed(flow, "%CMD:DONE", "S", "1.5", "%CMD:DONE")
     assert v.shipped is not None and v.shipped.status == "shipped"
     assert shipped_by_sku(db) == {"P1": 3}
+    books_ok(db, admin)
+
+
+def test_channel_changes_are_refused_while_a_box_is_booked(db: Database, admin: Actor, tmp_path: Path) -> None:
+    seed_pack(db, admin, tmp_path)
+    flow = PackingFlow(db, admin, pack_settings())
+    feed(flow, "SHOP:O1", "P2", "P2", "%CMD:DONE", "S", "0.8")
+    box = box_one(db, admin, "SHOP:O1")
+    before = state(db)
+    changed = order_csv(tmp_path / "v2.csv", line("O1", "P1", 3), line("O1", "P2", 1))  # P2 2 → 1: one is boxed
+    rep = import_orders(db, admin, changed, channel="SHOP")
+    assert rep.refused == 1 and rep.updated == 0
+    assert any(f"has box 1 (SSCC {box.sscc}" in e.reason and "refused" in e.reason for e in rep.errors)
+    [ticket] = ex.ticket_page(db, admin, code="change_refused", order="SHOP:O1")
+    assert box.sscc in ticket.message
+    after = state(db)
+    for k in ("audit", "tickets"):  # the refusal is a ticket (and its audit), nothing else
+        after.pop(k), before.pop(k)
+    assert after == before
     books_ok(db, admin)

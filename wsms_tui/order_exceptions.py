@@ -364,6 +364,12 @@ def _describe_boxes(rows: list[PackedUnits]) -> str:
                      .replace(" )", ")") for r in seen.values())
 
 
+def booked_boxes(s: Session, oid: int) -> str:
+    """The order's boxes booked at the packing bench and not shipped, for a message (``box 1 (SSCC …, local
+    LX…)``); "" when there are none."""
+    return _describe_boxes(packed_units(s, oid))
+
+
 def _ship_first(rows: list[PackedUnits]) -> str:
     one = len({r.box_id for r in rows}) == 1
     return (_("ship it first (a partial shipment at the packing bench)") if one

@@ -597,11 +597,20 @@ def _write_chunk(s: Session, actor: Actor, path: Path, fmt: str, cid: int, chunk
 def _update_order(s: Session, actor: Actor, path: Path, fmt: str, cid: int, oid: int, o: _Order, errors: list[RowError],
                   report: OrderImportReport, at: datetime) -> None:
     row = lock_orders(s, [oid])[oid]
+    why = None
     if row.status not in OPEN_STATUSES:
         why = (_("order {r} ({so}) is {st}: the warehouse is working on it, so this change is refused; call the "
                  "warehouse to change it").format(r=o.ref, so=doc_ref(oid), st=row.status)
                if row.status != "cancelled" else
                _("order {r} ({so}) was cancelled: import it under a new reference").format(r=o.ref, so=doc_ref(oid)))
+    else:
+        from wsms_tui.order_exceptions import booked_boxes  # imports this module lazily in turn
+
+        boxes = booked_boxes(s, oid)
+        if boxes:  # labelled and known to the carrier: nothing may change under them
+            why = _("order {r} ({so}) has {b} booked with the carrier at the packing bench, so this change is "
+                    "refused; call the warehouse to change it").format(r=o.ref, so=doc_ref(oid), b=boxes)
+    if why is not None:
         for r in o.rows:
             errors.append(RowError(r.line, COLUMNS.get(fmt, {}).get("ref", "ref"), why))
         report.refused += 1
