@@ -1,4 +1,4 @@
-"""Bulk writes through the driver's executemany, for the hot paths (order import, allocation).
+"""Bulk writes through the driver, for the hot paths (order import, allocation).
 
 SQLAlchemy's Core executemany builds a parameter dict per row; with 100k rows that costs more than
 the database. These helpers hand plain tuples straight to the driver (``?`` for sqlite3, ``%s``
@@ -29,7 +29,7 @@ def stamp(s: Session, at: datetime) -> Any:
 
 
 def insert_rows(s: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """INSERT many rows (tuples in ``columns`` order): one executemany on SQLite, COPY on PostgreSQL."""
+    """INSERT many rows (tuples in ``columns`` order): multi-row INSERTs on SQLite, COPY on PostgreSQL."""
     if not rows:
         return
     conn = s.connection()
@@ -46,8 +46,24 @@ def insert_rows(s: Session, table: str, columns: Sequence[str], rows: Sequence[S
         except psycopg.Error as exc:  # as SQLAlchemy would raise it: IntegrityError, retryable 40001 …
             raise DBAPIError.instance(sql, None, exc, psycopg.Error, dialect=conn.dialect) from exc
         return
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})"
-    conn.exec_driver_sql(sql, list(rows))  # type: ignore[arg-type]
+    # SQLite: multi-row INSERTs (as many rows per statement as its bound-variable limit allows) instead of
+    # executemany: fewer statement runs and savepoints, and an FTS5 index kept by triggers flushes once per
+    # statement, not once per row
+    import sqlite3
+
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    per = max(1, dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns))  # type: ignore[attr-defined]
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    one = f"({', '.join(['?'] * len(columns))})"
+    full = ""
+    for i in range(0, len(rows), per):
+        part = rows[i:i + per]
+        if len(part) < per:
+            sql = head + ", ".join([one] * len(part))
+        else:
+            sql = full = full or head + ", ".join([one] * per)
+        conn.exec_driver_sql(sql, tuple([v for row in part for v in row]))
 
 
 def update_by_id(s: Session, table: str, sets: Sequence[tuple[str, str, str]], rows: Sequence[Sequence[Any]]) -> None:
