@@ -200,3 +200,40 @@ def test_drop_folder_moves_files_to_done_or_rejected(db: Database, admin: Actor,
     assert r.outcome == "done" and "1 unchanged" in r.summary and r.moved_to != str(drop / "done" / "good.csv")
     assert count(db, SalesOrder) == 1
     assert count(db, OrderStatusEvent, OrderStatusEvent.to_status == "new") == 1
+
+
+def test_content_digest_keeps_its_form() -> None:
+    """Orders store a digest of their content; re-imports compare against digests written by earlier versions,
+    so the fast form must give exactly ``sha256(repr((sorted(head.items()), sorted((product, qty), …))))``."""
+    import hashlib
+
+    from wsms_tui.order_import import _digest, _head
+
+    heads = [_head({"order_date": "2026-11-20", "customer": "张三 'Q' \"x\"", "phone": "13812345678",
+                    "address": "上海市\\n 1号", "city": "上海", "postcode": "200120", "country": "China",
+                    "priority": "express", "promised_date": "2026-12-01", "email": "a@b.c", "state": "SH"}),
+             _head({"customer": "", "country": "", "priority": "7", "express": "yes", "cancelled": "1"})]
+    lines = [(3, 42, 2_500_000), (2, 7, 1_000_000), (9, 1, 3)]
+    for h in heads:
+        for ls in (lines, lines[:1], []):
+            old = repr((sorted(h.items()), sorted((p, q) for _l, p, q in ls)))
+            assert _digest(h, ls) == hashlib.sha256(old.encode()).hexdigest()
+
+
+def test_our_csv_cells_are_trimmed_and_address2_joined(db: Database, admin: Actor, tmp_path: Path) -> None:
+    """Cells are compared and stored trimmed: lines whose order columns differ only by spaces agree."""
+    seed_orders(db, admin)
+    f = tmp_path / "o.csv"
+    f.write_text("channel_ref,order_date,customer,phone,address,address2,city,postcode,country,priority,sku,qty,"
+                 "promised_date\n"
+                 " T1 ,2026-11-20,John Doe,+1 212 555 0100,1 Main St,Apt 2,New York,10001,US,, P1 , 2 ,\n"
+                 "T1,2026-11-20, John Doe ,+1 212 555 0100,1 Main St,Apt 2 ,New York,10001,US,,P2,1,\n"
+                 "T2,2026-11-20,Ann,+1 212 555 0100,2 Main St,,New York,10001,US,,P1,1,\n"
+                 "T2,2026-11-20,Ann,+1 212 555 0100,2 Main St,Apt 3,New York,10001,US,,P2,1,\n", encoding="utf-8")
+    rep = import_orders(db, admin, f, channel="SHOP", allocate=False)
+    assert (rep.created, rep.rejected_orders) == (1, 1)
+    assert [(e.line, e.column) for e in rep.errors] == [(4, "channel_ref"), (5, "address")]
+    d = orders.order_detail(db, admin, "T1")
+    assert (d.order.customer, d.address) == ("John Doe", "1 Main St, Apt 2")
+    assert [(ln.sku, ln.qty) for ln in d.lines] == [("P1", 2), ("P2", 1)]
+    assert import_orders(db, admin, f, channel="SHOP", allocate=False).unchanged == 1

@@ -54,6 +54,11 @@ KNOWN = frozenset(POSTCODES) | frozenset(
      "ZA", "MY", "TH", "VN", "ID", "PH", "IS", "LI", "MC"])
 
 _PHONE_CHARS = re.compile(r"[\s\-().]")
+_POSTCODE_RES = {c: re.compile(p) for c, p in POSTCODES.items()}
+_DIGITS = re.compile(r"\+?\d+")
+_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
+_CN_LANDLINE = re.compile(r"0?[1-9]\d{1,2}\d{7,8}")
+_US_NUMBER = re.compile(r"[2-9]\d{2}[2-9]\d{6}")
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ def phone_problem(country: str, phone: str) -> str | None:
     raw = _PHONE_CHARS.sub("", phone.strip())
     if raw.startswith("00"):
         raw = "+" + raw[2:]
-    if not re.fullmatch(r"\+?\d+", raw or "x"):
+    if not _DIGITS.fullmatch(raw or "x"):
         return _("{p!r} is not a phone number (digits, spaces, +, -)").format(p=phone)
     cc = CALLING.get(country)
     local = raw
@@ -93,13 +98,13 @@ def phone_problem(country: str, phone: str) -> str | None:
     if country == "CN":
         if cc and local.startswith(cc) and len(local) == 13:
             local = local[2:]
-        if re.fullmatch(r"1[3-9]\d{9}", local) or re.fullmatch(r"0?[1-9]\d{1,2}\d{7,8}", local):
+        if _CN_MOBILE.fullmatch(local) or _CN_LANDLINE.fullmatch(local):
             return None
         return _("{p} is neither a Chinese mobile (1xx xxxx xxxx) nor a landline with area code").format(p=phone)
     if country == "US":
         if len(local) == 11 and local.startswith("1"):
             local = local[1:]
-        if re.fullmatch(r"[2-9]\d{2}[2-9]\d{6}", local):
+        if _US_NUMBER.fullmatch(local):
             return None
         return _("{p} is not a 10-digit US number").format(p=phone)
     if country in EU or country == "GB":
@@ -124,13 +129,13 @@ def check_address(a: Address) -> list[tuple[str, str]]:
         problems.append(("country", _("{c!r} is not a country code we ship to (ISO 3166, e.g. CN, US, DE)").format(
             c=a.country)))
         return problems
-    pattern = POSTCODES.get(country)
+    pattern = _POSTCODE_RES.get(country)
     pc = normalise_postcode(country, a.postcode)
     if pattern:
         if not pc:
             if country not in POSTCODE_OPTIONAL:
                 problems.append(("postcode", _("required for {c}").format(c=country)))
-        elif not re.fullmatch(pattern, pc):
+        elif not pattern.fullmatch(pc):
             problems.append(("postcode", _("{p!r} is not a postcode of {c}").format(p=a.postcode, c=country)))
     if a.phone.strip():
         reason = phone_problem(country, a.phone)

@@ -9,28 +9,32 @@ country checks imports on ``hold`` with a ``bad_address`` ticket.
 
 Channel + external reference is unique: re-importing the same order changes nothing; a changed
 order is updated while it is not yet being picked, and refused (error + ``change_refused`` ticket)
-once the warehouse works on it. New orders are written set-based (executemany) in one transaction
-per chunk of whole orders; imported orders are allocated right after (``allocate=False`` to skip).
+once the warehouse works on it. New orders are written set-based (``db.bulk.insert_rows``) in one
+transaction per chunk of whole orders; imported orders are allocated right after (``allocate=False`` to
+skip).
 Column mappings of every format are documented in docs/CHANNELS.md.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -102,11 +106,50 @@ class OrderImportReport(ImportReport):
             r=self.refused, x=self.rejected_orders, b=len({e.line for e in self.errors}))
 
 
-@dataclass
 class _Row:
-    line: int
-    raw: dict[str, str]  # the source columns (for the reject file and tickets)
-    norm: dict[str, str]  # our field names
+    """One source row: ``raw`` (the source columns, for the reject file and tickets), ``norm`` (our field
+    names), and the three fields every row needs (``ref``, ``sku``, ``qty``) read once."""
+
+    __slots__ = ("line", "raw", "norm", "ref", "sku", "qty")
+
+    def __init__(self, line: int, raw: dict[str, str], norm: dict[str, str]) -> None:
+        self.line, self.raw, self.norm = line, raw, norm
+        self.ref, self.sku, self.qty = norm.get("ref", ""), norm.get("sku", ""), norm.get("qty", "")
+
+
+class _CsvLayout:
+    """Where our CSV's columns are, shared by its rows."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.header = header
+        at = {h: i for i, h in enumerate(header)}
+        self.address2 = at.get("address2")
+        # the order's columns as read; rows whose cells are equal here agree (the slow check runs otherwise)
+        same = [at[f] for f in HEADER_FIELDS if f in at] + ([self.address2] if self.address2 is not None else [])
+        self.same = itemgetter(*same)
+
+
+class _CsvRow(_Row):
+    """A row of our CSV kept as its cells: the column dict (``raw`` = ``norm``) is built on first use, which
+    for a good file is the first row of each order only."""
+
+    __slots__ = ("cells", "layout", "_d")
+
+    def __init__(self, line: int, cells: list[str], layout: _CsvLayout, ref: str, sku: str, qty: str) -> None:
+        self.line, self.cells, self.layout, self._d = line, cells, layout, None
+        self.ref, self.sku, self.qty = ref, sku, qty
+
+    def _dict(self) -> dict[str, str]:
+        d = self._d
+        if d is None:
+            d = self._d = dict(zip(self.layout.header, map(str.strip, self.cells), strict=True))
+            d["ref"] = d["channel_ref"]  # the same dict serves as raw and normalised row
+            if d.get("address2"):
+                d["address"] = f"{d.get('address', '')}, {d['address2']}"
+        return d
+
+    raw = property(_dict)  # type: ignore[assignment]
+    norm = property(_dict)  # type: ignore[assignment]
 
 
 @dataclass
@@ -159,10 +202,7 @@ def _csv(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
-        rows = []
-        for cells in reader:
-            if len(cells) > 1 or (cells and cells[0].strip()):
-                rows.append((reader.line_num, cells))
+        rows = [(reader.line_num, cells) for cells in reader if len(cells) > 1 or (cells and cells[0].strip())]
     except csv.Error as exc:
         raise ImportRejected(path, [RowError(reader.line_num, "", _("broken CSV: {e}").format(e=exc))]) from None
     return header, rows
@@ -192,16 +232,13 @@ def _read_wsms_csv(path: Path, text: str) -> tuple[list[str], list[_Row], list[R
     header, rows = _csv(path, text)
     header = [h.lower() for h in header]
     check_header(path, header, WSMS_REQUIRED, WSMS_OPTIONAL)
-    out, errors = [], []
-    for line, cells in rows:
-        r = _zip(header, cells)
-        if r is None:
-            errors.append(RowError(line, "", _("{n} fields, the header has {m}").format(n=len(cells), m=len(header))))
-            continue
-        r["ref"] = r["channel_ref"]  # the same dict serves as raw and normalised row
-        if r.get("address2"):
-            r["address"] = f"{r.get('address', '')}, {r['address2']}"
-        out.append(_Row(line, r, r))
+    layout = _CsvLayout(header)
+    n = len(header)
+    i_ref, i_sku, i_qty = header.index("channel_ref"), header.index("sku"), header.index("qty")
+    out: list[_Row] = [_CsvRow(line, cells, layout, cells[i_ref].strip(), cells[i_sku].strip(), cells[i_qty].strip())
+                       for line, cells in rows if len(cells) == n]
+    errors = [RowError(line, "", _("{n} fields, the header has {m}").format(n=len(cells), m=n))
+              for line, cells in rows if len(cells) != n]
     return header, out, errors
 
 
@@ -346,6 +383,7 @@ class _Bad(Exception):
         self.column, self.reason = column, reason
 
 
+@lru_cache(maxsize=4096)  # a file has few distinct dates, priorities and countries
 def _date(v: str, col: str) -> date | None:
     if not v:
         return None
@@ -355,6 +393,7 @@ def _date(v: str, col: str) -> date | None:
         raise _Bad(col, _("{v!r} is not a date (YYYY-MM-DD)").format(v=v)) from None
 
 
+@lru_cache(maxsize=256)
 def _priority(v: str, express: str) -> tuple[int, bool]:
     t = v.strip().lower()
     ex = express.strip().lower() in ("1", "true", "yes", "y")
@@ -369,6 +408,7 @@ def _priority(v: str, express: str) -> tuple[int, bool]:
     raise _Bad("priority", _("{v!r}: use normal, high, express or a digit 0–9").format(v=v))
 
 
+_country_code = lru_cache(maxsize=1024)(country_code)
 _QUANTUM = Decimal(1).scaleb(-QTY_SCALE)
 
 
@@ -407,7 +447,7 @@ def _check_ref(ref: str) -> str:
 
 def _head(n: dict[str, str]) -> dict[str, Any]:
     prio, express = _priority(n.get("priority", ""), n.get("express", ""))
-    country = country_code(n.get("country", ""))
+    country = _country_code(n.get("country", ""))
     return {
         "order_date": _date(n.get("order_date", ""), "order_date"),
         "customer": n.get("customer", "")[:200],
@@ -425,9 +465,29 @@ def _head(n: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _digest(head: dict[str, Any], lines: list[tuple[int, int, int]]) -> str:
-    body = repr((sorted(head.items()), sorted((p, q) for _l, p, q in lines)))
+def _digest(h: dict[str, Any], lines: list[tuple[int, int, int]]) -> str:
+    """The content digest stored with an order: sha256 of ``repr((sorted(h.items()), sorted((product, qty), …)))``
+    for the head ``_head`` builds, written out key by key (the same text, twice as fast; stored digests of
+    earlier imports stay valid — a test compares both forms)."""
+    body = (f"([('address', {h['address']!r}), ('cancelled', {h['cancelled']!r}), ('city', {h['city']!r}), "
+            f"('country', {h['country']!r}), ('customer', {h['customer']!r}), ('email', {h['email']!r}), "
+            f"('express', {h['express']!r}), ('order_date', {h['order_date']!r}), ('phone', {h['phone']!r}), "
+            f"('postcode', {h['postcode']!r}), ('priority', {h['priority']!r}), "
+            f"('promised_date', {h['promised_date']!r}), ('state', {h['state']!r})], "
+            f"{sorted([(p, q) for _l, p, q in lines])!r})")
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _address_problems(h: dict[str, Any], seen: dict[tuple[Any, ...], list[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """``check_address`` of an order's head, remembered per distinct input (names and streets only count as
+    given or missing)."""
+    key = (not h["customer"].strip(), not h["address"].strip(), not h["city"].strip(), h["country"], h["postcode"],
+           h["phone"], h["state"])
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = check_address(Address(h["customer"], h["address"], h["city"], h["postcode"],
+                                                  h["country"], h["phone"], h["state"]))
+    return list(found) if found else []
 
 
 def _group(fmt: str, rows: list[_Row], skus: dict[str, int], errors: list[RowError]) -> list[_Order]:
@@ -437,38 +497,47 @@ def _group(fmt: str, rows: list[_Row], skus: dict[str, int], errors: list[RowErr
         errors.append(RowError(line, cols.get(col, col), reason))
 
     orders: dict[str, _Order] = {}
+    get = orders.get
     for row in rows:
-        ref = row.norm.get("ref", "")
-        try:
-            _check_ref(ref)
-        except _Bad as b:
-            err(row.line, b.column, b.reason)
-            continue
-        o = orders.get(ref)
+        o = get(row.ref)
         if o is None:
-            o = orders[ref] = _Order(ref, [])
-        o.rows.append(row)
+            orders[row.ref] = _Order(row.ref, [row])
+        else:
+            o.rows.append(row)
     # our formats repeat the order's columns on every line: they must agree (compared in C, fast)
     same = None
     if fmt.startswith("wsms") and rows:
-        present = [f for f in HEADER_FIELDS if all(f in r.norm for r in rows[:1])]
+        present = [f for f in HEADER_FIELDS if f in rows[0].norm]
         same = itemgetter(*present) if len(present) > 1 else None
+    cells_same = rows[0].layout.same if same is not None and isinstance(rows[0], _CsvRow) else None
+    qtys: dict[str, int] = {}
+    addresses: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
     out = []
     for o in orders.values():
+        try:
+            _check_ref(o.ref)
+        except _Bad as b:
+            for row in o.rows:
+                err(row.line, b.column, b.reason)
+            continue
+        first = o.rows[0]
+        key0 = cells_same(first.cells) if cells_same is not None else None  # type: ignore[attr-defined]
         seen: dict[int, int] = {}
-        erred: set[int] = set()
-        for i, row in enumerate(o.rows):
-            n = row.norm
+        erred: list[int] = []
+        for row in o.rows:
             try:
-                if i == 0:
-                    o.head = _head(n)
-                elif same is not None and same(n) != same(o.rows[0].norm):
-                    first = o.rows[0].norm
-                    f = next(f for f in HEADER_FIELDS if n.get(f, "") != first.get(f, ""))
+                if row is first:
+                    o.head = _head(row.norm)
+                elif same is not None and (key0 is None or cells_same(row.cells) != key0) \
+                        and same(row.norm) != same(first.norm):  # type: ignore[attr-defined, misc]
+                    n, f0 = row.norm, first.norm
+                    f = next(f for f in HEADER_FIELDS if n.get(f, "") != f0.get(f, ""))
                     raise _Bad(f, _("differs from the first line of order {r} (line {n})").format(
-                        r=o.ref, n=o.rows[0].line))
-                qty = _qty(n.get("qty", ""))
-                sku = n.get("sku", "")
+                        r=o.ref, n=first.line))
+                qty = qtys.get(row.qty)
+                if qty is None:
+                    qty = qtys[row.qty] = _qty(row.qty)
+                sku = row.sku
                 if not sku:
                     raise _Bad("sku", _("required"))
                 pid = skus.get(sku)
@@ -483,7 +552,7 @@ def _group(fmt: str, rows: list[_Row], skus: dict[str, int], errors: list[RowErr
                 o.lines.append((row.line, pid, qty))
             except _Bad as b:
                 err(row.line, b.column, b.reason)
-                erred.add(row.line)
+                erred.append(row.line)
                 o.bad = True
         if o.bad:
             for row in o.rows:
@@ -492,8 +561,7 @@ def _group(fmt: str, rows: list[_Row], skus: dict[str, int], errors: list[RowErr
             out.append(o)
             continue
         h = o.head
-        o.problems = check_address(Address(h["customer"], h["address"], h["city"], h["postcode"], h["country"],
-                                           h["phone"], h["state"]))
+        o.problems = _address_problems(h, addresses)
         if any(f == "country" for f, _r in o.problems):
             h["country"] = ""  # keep the column to two letters; the ticket has the raw value
         o.digest = _digest(h, o.lines)
@@ -537,29 +605,36 @@ def _address_message(o: _Order) -> str:
         r=o.ref, p="; ".join(f"{f}: {why}" for f, why in o.problems))
 
 
+_order_values = itemgetter(*ORDER_COLUMNS[2:14])  # order_date … promised_date from an order's head
+
+
 def _write_chunk(s: Session, actor: Actor, path: Path, fmt: str, cid: int, chunk: list[_Order],
                  errors: list[RowError], report: OrderImportReport) -> None:
     at = audit.utcnow()
-    so = SalesOrder
-    existing: dict[str, Any] = {}
+    conn = s.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    # the orders of this chunk already known, in one statement with the references as one parameter
     refs = [o.ref for o in chunk]
-    for i in range(0, len(refs), 5000):
-        for r in s.execute(select(so.id, so.external_ref, so.status, so.content_hash)
-                           .where(so.channel_id == cid, so.external_ref.in_(refs[i:i + 5000]))):  # type: ignore[attr-defined]
-            existing[r.external_ref] = r
+    if sqlite:
+        found = conn.exec_driver_sql(
+            "SELECT o.id, o.external_ref, o.status, o.content_hash FROM json_each(?) AS j CROSS JOIN sales_order AS o "
+            "ON o.channel_id = ? AND o.external_ref = j.value", (json.dumps(refs), cid))
+    else:
+        found = conn.exec_driver_sql("SELECT id, external_ref, status, content_hash FROM sales_order "
+                                     "WHERE channel_id = %s AND external_ref = ANY(%s)", (cid, refs))
+    existing: dict[str, Any] = {r.external_ref: r for r in found}
     new_orders = [o for o in chunk if not o.bad and o.ref not in existing and not o.head["cancelled"]]
     report.skipped += sum(1 for o in chunk if not o.bad and o.ref not in existing and o.head["cancelled"])
     created_ids: list[int] = []
     if new_orders:
         ts = stamp(s, at)
-        before = s.execute(select(func.coalesce(func.max(so.id), 0))).scalar_one()
+        ph = "?" if sqlite else "%s"
+        before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM sales_order").scalar_one()
         insert_rows(s, "sales_order", ORDER_COLUMNS, [
-            (cid, o.ref, o.head["order_date"], o.head["customer"], o.head["email"], o.head["phone"],
-             o.head["address"], o.head["city"], o.head["state"], o.head["postcode"], o.head["country"],
-             o.head["priority"], o.head["express"], o.head["promised_date"], "hold" if o.problems else "new",
-             o.digest, ts, ts) for o in new_orders])
-        mine = dict(s.execute(select(so.external_ref, so.id)
-                              .where(so.channel_id == cid, so.id > before)).all())
+            (cid, o.ref, *_order_values(o.head), "hold" if o.problems else "new", o.digest, ts, ts)
+            for o in new_orders])
+        mine = dict(conn.exec_driver_sql(f"SELECT external_ref, id FROM sales_order WHERE channel_id = {ph} "
+                                         f"AND id > {ph}", (cid, before)).all())
         created_ids = [mine[o.ref] for o in new_orders]
         insert_rows(s, "sales_order_line", ("order_id", "line_no", "product_id", "qty", "allocated_qty",
                                             "shipped_qty", "status"),
@@ -685,6 +760,20 @@ def _write_rejects(path: Path, header: list[str], rows: list[_Row], errors: list
     return path
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file is checked and written: that builds a few hundred
+    thousand small objects which all live until the import ends, and the collector would walk them again and
+    again (about half the checking time) to free nothing; reference counting frees them at the end."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def import_orders(db: Database, actor: Actor, path: Path, *, channel: str, fmt: str | None = None,
                   reject_path: Path | None = None, allocate: bool = True, max_bytes: int = MAX_BYTES,
                   progress: Progress | None = None) -> OrderImportReport:
@@ -694,6 +783,18 @@ def import_orders(db: Database, actor: Actor, path: Path, *, channel: str, fmt: 
         select(SalesChannel.default_format).where(SalesChannel.name == channel.strip())).scalar_one()))
     if fmt is not None and fmt != "auto" and fmt not in FORMATS:
         raise BadInput(_("format is one of: auto, {f}").format(f=", ".join(FORMATS)))
+    report = _import_file(db, actor, path, channel, cid, fmt, ch_format, reject_path, max_bytes, progress)
+    if allocate and report.order_ids and actor.can("orders.allocate"):
+        from wsms_tui.allocation import allocate as run_allocation
+
+        report.allocation = run_allocation(db, actor, report.order_ids)
+    return report
+
+
+@_gc_paused()
+def _import_file(db: Database, actor: Actor, path: Path, channel: str, cid: int, fmt: str | None, ch_format: str,
+                 reject_path: Path | None, max_bytes: int, progress: Progress | None) -> OrderImportReport:
+    """Read, check and write the file (its rows and orders are freed before the collector runs again)."""
     try:
         text = _decode(path, max_bytes)
         fmt = fmt if fmt and fmt != "auto" else (ch_format if ch_format != "auto" else detect_format(path, text))
@@ -736,10 +837,6 @@ def import_orders(db: Database, actor: Actor, path: Path, *, channel: str, fmt: 
     if errors:
         target = reject_path or path.with_name(path.stem + ".rejects.csv")
         report.reject_file = str(_write_rejects(target, header, rows, errors))
-    if allocate and report.order_ids and actor.can("orders.allocate"):
-        from wsms_tui.allocation import allocate as run_allocation
-
-        report.allocation = run_allocation(db, actor, report.order_ids)
     return report
 
 
