@@ -63,6 +63,10 @@ class SalesOrder(SQLModel, table=True):
         Index("ix_sales_order_external_ref", "external_ref"),
         Index("ix_sales_order_phone", "phone"),
         Index("ix_sales_order_order_date", "order_date"),
+        # the channel filter in id order (the queue's keyset pages); the customer substring index is
+        # backend-specific and optional, so it lives in migration 0009 only (SQLite: the FTS5 trigram table
+        # ``sales_order_search`` and its triggers; PostgreSQL: a pg_trgm GIN index on lower(customer))
+        Index("ix_sales_order_channel_id", "channel_id", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel_id: int = Field(foreign_key="sales_channel.id")
@@ -96,6 +100,7 @@ class SalesOrderLine(SQLModel, table=True):
         CheckConstraint("qty > 0", name="ck_sales_order_line_qty"),
         CheckConstraint("status in ('open','cancelled')", name="ck_sales_order_line_status"),
         Index("ix_sales_order_line_product", "product_id"),
+        {"postgresql_with": {"fillfactor": 50}},  # room for HOT updates of the qty caches (migration 0010)
     )
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="sales_order.id", index=True)

@@ -2,8 +2,9 @@
 order's detail (lines, allocations, status timeline).
 
 The queue is ``orders.order_page`` one keyset page at a time (``before_id`` = the last loaded id), loaded
-when the cursor reaches the last loaded row, so 50,000 orders never load at once; the count is
-``orders.order_count``. The scan field takes filter words and search text (``status:allocated channel:SHOP
+when the cursor reaches the last loaded row, so 50,000 orders never load at once; the first page and the
+count come in one read from ``orders.order_queue_head`` (counted up to ``orders.COUNT_CAP``, beyond that
+shown as "10,000+"). The scan field takes filter words and search text (``status:allocated channel:SHOP
 wh:W1 prio:1 express from:… to:…`` + an order ref, customer, phone, SKU, or a scanned GTIN), parsed by
 ``order_queue.parse_query``. Enter on the empty field opens the highlighted order; Esc goes back / clears.
 Keys (ids in ``keys.desk_keys("orders")``): Ctrl+A allocate, Ctrl+X cancel with a reason, Ctrl+T next
@@ -12,7 +13,7 @@ status filter, Ctrl+E the exception tickets. No SQL here: one service call per a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -61,6 +62,8 @@ class OrdersScreen(DeskScreen):
         self.before_id: int | None = None
         self.exhausted = True
         self.total = 0
+        #: more than ``total`` orders match (the count stopped at ``orders.COUNT_CAP``)
+        self.capped = False
         self.detail: OrderDetail | None = None
 
     def desk_title(self) -> str:
@@ -113,25 +116,28 @@ class OrdersScreen(DeskScreen):
     # -- the queue ---------------------------------------------------------------------------
 
     def apply(self, f: OrderFilter) -> None:
-        """Show the first page of orders for ``f`` (and how many there are)."""
+        """Show the first page of orders for ``f`` and how many there are (one read: a page that is not
+        full is the whole answer; a long list is counted up to ``orders.COUNT_CAP`` and shown as "10,000+")."""
         self.filter = f
         self.before_id = None
         self.exhausted = False
         self.table.clear()
         try:
-            self.total = orders.order_count(self.ctx.db, self.ctx.actor, f)
+            head = orders.order_queue_head(self.ctx.db, self.ctx.actor, f, limit=self.ctx.page_size)
         except WsmsError as exc:
             self.say(str(exc), error=True)
             self.exhausted = True
             return
-        self.load_page()
+        self.total, self.capped = head.total, head.capped
+        self.add_rows(head.rows)
         self.show_filter()
         self.query_one(ContentSwitcher).current = "ord-list"
         self.detail = None
 
     def show_filter(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(_("{n} order(s)").format(n=format(self.total, ",")), style="bold")
+        n = format(self.total, ",") + ("+" if self.capped else "")
+        text.append(_("{n} order(s)").format(n=n), style="bold")
         text.append(" · " + order_queue.describe(self.filter))
         text.append(_(" · loaded {n}").format(n=self.table.row_count), style="dim")
         self.query_one("#ord-filter", Static).update(text)
@@ -139,16 +145,20 @@ class OrdersScreen(DeskScreen):
     def load_page(self) -> int:
         if self.exhausted:
             return 0
-        size = self.ctx.page_size
         try:
-            rows = orders.order_page(self.ctx.db, self.ctx.actor, self.filter, limit=size, before_id=self.before_id)
+            rows = orders.order_page(self.ctx.db, self.ctx.actor, self.filter, limit=self.ctx.page_size,
+                                     before_id=self.before_id)
         except WsmsError as exc:
             self.say(str(exc), error=True)
             self.exhausted = True
             return 0
+        return self.add_rows(rows)
+
+    def add_rows(self, rows: Sequence[OrderRow]) -> int:
+        """Append a keyset page; a short page is the last one."""
         for r in rows:
             self.add_row(r)
-        if len(rows) < size:
+        if len(rows) < self.ctx.page_size:
             self.exhausted = True
         if rows:
             self.before_id = rows[-1].id

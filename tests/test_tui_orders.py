@@ -195,6 +195,23 @@ async def test_exceptions_screen_works_the_tickets(db: Database, tmp_path: Path)
 
 
 @async_test
+async def test_a_long_queue_shows_its_count_capped(db: Database, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_queue(db, tmp_path, n=60)
+    monkeypatch.setattr(orders, "COUNT_CAP", 40)  # 61 orders: counted up to 40, shown as "40+"
+    app = WsmsApp(db, tui_settings(), desk="orders", page_size=25)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, "boss", "9999")
+        screen = app.screen
+        assert isinstance(screen, OrdersScreen)
+        assert "40+ order(s)" in text_of(screen, "#ord-filter") and screen.table.row_count == 25
+        await scan(pilot, "express")  # Q0007 and Q0057: not a full page, so counted exactly
+        assert "2 order(s)" in text_of(screen, "#ord-filter") and screen.total == 2 and not screen.capped
+        await pilot.press("escape")
+        assert "40+ order(s)" in text_of(screen, "#ord-filter")
+
+
+@async_test
 async def test_a_clerk_sees_no_notice_and_may_not_cancel(db: Database, tmp_path: Path) -> None:
     seed_queue(db, tmp_path, n=20)
     app = WsmsApp(db, tui_settings(), desk="orders")

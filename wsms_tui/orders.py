@@ -22,12 +22,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     MetaData,
+    String,
     Table,
     func,
     insert,
     or_,
     select,
     type_coerce,
+    union,
     update,
 )
 from sqlmodel import Session
@@ -371,57 +373,139 @@ class OrderRow:
 
 
 def _rows_query(ids: Any):  # type: ignore[no-untyped-def]
-    """The queue's columns for the orders in ``ids`` (a page: line totals aggregated for it only)."""
+    """The queue's columns for the orders in ``ids`` (a list of ids or a SELECT of them). Line totals are
+    correlated look-ups on the line index, one per order shown, so a page costs the same on a database
+    whose planner has no statistics yet (a fresh import) as on an analysed one."""
     lt = SalesOrderLine
-    agg = (select(lt.order_id, func.count().label("n"), func.sum(raw(lt.qty)).label("q"),
-                  func.sum(raw(lt.allocated_qty) + raw(lt.shipped_qty)).label("a"))
-           .where(lt.status == "open", lt.order_id.in_(ids)).group_by(lt.order_id).subquery())  # type: ignore[attr-defined]
+
+    def lines(expr: Any) -> Any:
+        return (select(expr).where(lt.order_id == SalesOrder.id, lt.status == "open")
+                .correlate(SalesOrder).scalar_subquery())
+
     return (select(SalesOrder.id, SalesChannel.name, SalesOrder.external_ref, SalesOrder.order_date,
                    SalesOrder.customer, SalesOrder.phone, SalesOrder.country, SalesOrder.priority, SalesOrder.express,
-                   SalesOrder.promised_date, SalesOrder.status, Warehouse.code, agg.c.n, agg.c.q, agg.c.a)
+                   SalesOrder.promised_date, SalesOrder.status, Warehouse.code, lines(func.count()),
+                   lines(func.sum(raw(lt.qty))), lines(func.sum(raw(lt.allocated_qty) + raw(lt.shipped_qty))))
             .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
             .outerjoin(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
-            .outerjoin(agg, agg.c.order_id == SalesOrder.id)
             .where(SalesOrder.id.in_(ids)))  # type: ignore[union-attr]
 
 
-def _order_query(f: OrderFilter):  # type: ignore[no-untyped-def]
-    """The ids of the orders a filter keeps (joins only what the filter needs)."""
-    q = select(SalesOrder.id)
-    if f.channel:
-        q = q.join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
-    if f.warehouse:
-        q = q.join(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
-    lt = SalesOrderLine
+#: the customer substring indexes of migration 0009 (each absent where the backend could not have it): SQLite's
+#: FTS5 trigram table over ``sales_order.customer``, PostgreSQL's pg_trgm GIN index on ``lower(customer)``
+_FTS = Table("sales_order_search", MetaData(), Column("rowid", BigInteger), Column("customer", String))
+_TRGM_INDEX = "ix_sales_order_customer_trgm"
+
+
+def _queue_session(s: Session) -> bool:
+    """Set up a queue read (once per transaction); True when the customer substring index is there.
+
+    PostgreSQL: JIT off for the transaction — these statements take milliseconds, but on tables without
+    statistics yet (right after a large import, before autovacuum's ANALYZE) the planner's guesses pass
+    ``jit_above_cost`` and compiling alone costs some 40 ms."""
+    if "wsms_queue_indexed" not in s.info:
+        conn = s.connection()
+        if conn.dialect.name == "postgresql":
+            row = conn.exec_driver_sql("SELECT set_config('jit', 'off', true), to_regclass(%s) IS NOT NULL",
+                                       (_TRGM_INDEX,)).one()
+            s.info["wsms_queue_indexed"] = bool(row[1])
+        else:
+            s.info["wsms_queue_indexed"] = conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sales_order_search'").first() is not None
+    return bool(s.info["wsms_queue_indexed"])
+
+
+def _filter_conditions(f: OrderFilter) -> list[Any]:
+    """Everything but the search, on ``sales_order`` alone (a channel or warehouse is looked up by name)."""
+    conds: list[Any] = []
     if f.status:
-        q = q.where(SalesOrder.status.in_(f.status))  # type: ignore[attr-defined]
+        conds.append(SalesOrder.status.in_(f.status))  # type: ignore[attr-defined]
     if f.channel:
-        q = q.where(SalesChannel.name == f.channel)
+        conds.append(SalesOrder.channel_id == select(SalesChannel.id).where(SalesChannel.name == f.channel)
+                     .scalar_subquery())
     if f.warehouse:
-        q = q.where(Warehouse.code == f.warehouse)
+        conds.append(SalesOrder.warehouse_id == select(Warehouse.id).where(Warehouse.code == f.warehouse)
+                     .scalar_subquery())
     if f.express is not None:
-        q = q.where(SalesOrder.express == f.express)
+        conds.append(SalesOrder.express == f.express)
     if f.min_priority is not None:
-        q = q.where(SalesOrder.priority >= f.min_priority)
+        conds.append(SalesOrder.priority >= f.min_priority)
     if f.date_from:
-        q = q.where(SalesOrder.order_date >= f.date_from)
+        conds.append(SalesOrder.order_date >= f.date_from)
     if f.date_to:
-        q = q.where(SalesOrder.order_date <= f.date_to)
-    if f.search and f.search.strip():
-        t = f.search.strip()
-        conds = [SalesOrder.external_ref == t, SalesOrder.phone == t,
-                 func.lower(SalesOrder.customer).like(f"%{t.lower().replace('%', '').replace('_', '')}%"),
-                 # an uncorrelated IN (not a correlated EXISTS): evaluated once, so a SKU search over 50k
-                 # orders is one index look-up on SQLite too
-                 SalesOrder.id.in_(select(lt.order_id).join(Product, Product.id == lt.product_id)  # type: ignore[union-attr]
-                                   .where(Product.sku == t))]
-        if t.upper().startswith("SO-") and t[3:].isdigit():
-            conds.append(SalesOrder.id == int(t[3:]))
-        digits = "".join(c for c in t if c.isdigit())
-        if len(digits) >= 6 and digits != t:
-            conds.append(SalesOrder.phone == digits)
-        q = q.where(or_(*conds))
-    return q
+        conds.append(SalesOrder.order_date <= f.date_to)
+    return conds
+
+
+def _search_arms(search: str, indexed: bool, sqlite: bool) -> list[tuple[Any, Any]]:
+    """The ways a search finds an order — order ref (ours ``SO-n`` or the channel's), phone (as typed or its
+    digits), SKU on a line, customer substring — each a SELECT of ``sales_order.id`` to narrow further, with
+    the column that orders it newest first.
+
+    The customer substring is case-insensitive: ``lower(customer) LIKE '%text%'`` (``%`` and ``_`` dropped).
+    With the substring index and a term of 3 characters or more, every way is an indexed look-up of its own
+    and the search is their union. PostgreSQL: the pg_trgm GIN index serves that ``LIKE`` itself. SQLite:
+    the FTS5 trigram phrase match finds a superset (it folds case beyond ASCII) that the same ``LIKE`` then
+    narrows, so the answer is the ``LIKE``'s exactly; its rows come newest first, so a page of a common name
+    stops early. Otherwise there is no index to look the customer up in: one arm, one pass over the orders
+    newest first, which also stops at the end of a page.
+    """
+    t = search.strip()
+    lt = SalesOrderLine
+    phones = [t]
+    digits = "".join(c for c in t if c.isdigit())
+    if len(digits) >= 6 and digits != t:
+        phones.append(digits)
+    so_id = int(t[3:]) if t.upper().startswith("SO-") and t[3:].isdigit() else None
+    pattern = t.lower().replace("%", "").replace("_", "")
+    like = func.lower(SalesOrder.customer).like(f"%{pattern}%")
+    sku_orders = select(lt.order_id).join(Product, Product.id == lt.product_id).where(Product.sku == t)
+    ids = select(SalesOrder.id).correlate(None)
+    if not indexed or len(pattern) < 3:
+        conds = [SalesOrder.external_ref == t, SalesOrder.phone.in_(phones), like,  # type: ignore[attr-defined]
+                 SalesOrder.id.in_(sku_orders)]  # type: ignore[union-attr]
+        if so_id is not None:
+            conds.append(SalesOrder.id == so_id)
+        return [(ids.where(or_(*conds)), SalesOrder.id)]
+    arms = [ids.where(SalesOrder.external_ref == t), ids.where(SalesOrder.phone.in_(phones)),  # type: ignore[attr-defined]
+            ids.join(lt, lt.order_id == SalesOrder.id).join(Product, Product.id == lt.product_id)
+            .where(Product.sku == t).distinct()]
+    if so_id is not None:
+        arms.append(ids.where(SalesOrder.id == so_id))
+    out = [(a, SalesOrder.id) for a in arms]
+    if sqlite:
+        # the FTS table hands out its rows by rowid: ordered by it, SQLite walks it newest first
+        phrase = '"' + pattern.replace('"', '""') + '"'
+        out.append((select(SalesOrder.id).correlate(None).select_from(_FTS)
+                    .join(SalesOrder, SalesOrder.id == _FTS.c.rowid).where(_FTS.c.customer.match(phrase), like),
+                    _FTS.c.rowid))
+    else:
+        out.append((ids.where(like), SalesOrder.id))
+    return out
+
+
+def _ids(s: Session, f: OrderFilter, *, limit: int | None, before_id: int | None = None,
+         ordered: bool = True) -> Any:
+    """A SELECT of the ids ``f`` keeps: newest first when ``ordered``, at most ``limit`` (None: all).
+
+    Each arm of a search keeps at most ``limit`` ids of its own (newest first when ordered) before the union:
+    the union's first ``limit`` are the same, and when the arms are capped at ``cap + 1`` the union has more
+    than ``cap`` exactly when the whole answer has."""
+    indexed = _queue_session(s)
+    conds = _filter_conditions(f)
+    if before_id is not None:
+        conds.append(SalesOrder.id < before_id)
+    if not (f.search and f.search.strip()):
+        q = select(SalesOrder.id).correlate(None).where(*conds)
+        return (q.order_by(SalesOrder.id.desc()) if ordered else q).limit(limit)  # type: ignore[union-attr]
+    sqlite = s.get_bind().dialect.name == "sqlite"
+    arms = [(a.where(*conds).order_by(key.desc()) if ordered else a.where(*conds)).limit(limit)
+            for a, key in _search_arms(f.search, indexed, sqlite)]
+    if len(arms) == 1:
+        return arms[0]
+    u = union(*(select(a.subquery().c.id) for a in arms)).subquery()
+    q = select(u.c.id)
+    return (q.order_by(u.c.id.desc()) if ordered else q).limit(limit)
 
 
 def _order_row(r: Any) -> OrderRow:
@@ -429,28 +513,62 @@ def _order_row(r: Any) -> OrderRow:
                     int(r[12] or 0), from_raw(r[13]), from_raw(r[14]))
 
 
+def _page(s: Session, f: OrderFilter, limit: int, before_id: int | None) -> list[OrderRow]:
+    """One keyset page in one statement: the filter's ids (newest first, stopping at ``limit``), then
+    their columns."""
+    ids = _ids(s, f, limit=limit, before_id=before_id)
+    return [_order_row(r) for r in s.execute(_rows_query(ids).order_by(SalesOrder.id.desc())).all()]  # type: ignore[union-attr]
+
+
+def _count(s: Session, f: OrderFilter, cap: int | None) -> int:
+    ids = _ids(s, f, limit=None if cap is None else cap + 1, ordered=False)
+    return int(s.execute(select(func.count()).select_from(ids.subquery())).scalar_one())
+
+
 def order_page(db: Database, actor: Actor, f: OrderFilter = OrderFilter(), *, limit: int = PAGE,
                before_id: int | None = None) -> list[OrderRow]:
     """One keyset page of orders, newest first (``before_id`` = id of the previous page's last row)."""
     require(db, actor, "orders.view")
+    return db.read(lambda s: _page(s, f, limit, before_id))
 
-    def work(s: Session) -> list[OrderRow]:
-        q = _order_query(f)
-        if before_id is not None:
-            q = q.where(SalesOrder.id < before_id)
-        ids = list(s.execute(q.order_by(SalesOrder.id.desc()).limit(limit)).scalars())  # type: ignore[union-attr]
-        if not ids:
-            return []
-        rows = {r[0]: r for r in s.execute(_rows_query(ids)).all()}
-        return [_order_row(rows[i]) for i in ids]
+
+def order_count(db: Database, actor: Actor, f: OrderFilter = OrderFilter(), *, cap: int | None = None) -> int:
+    """How many orders ``f`` keeps; with ``cap``, counting stops after ``cap + 1`` of them (more than
+    ``cap`` then comes back as ``cap + 1``)."""
+    require(db, actor, "orders.view")
+    return db.read(lambda s: _count(s, f, cap))
+
+
+#: the queue counts up to this many orders of a filter, then says "10,000+"
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class QueueHead:
+    """What one Enter at the Orders desk shows: the first page of a filter and how many orders it keeps —
+    ``total`` exactly, or when ``capped`` more than ``total`` (= the cap)."""
+
+    rows: tuple[OrderRow, ...]
+    total: int
+    capped: bool
+
+
+def order_queue_head(db: Database, actor: Actor, f: OrderFilter = OrderFilter(), *, limit: int = PAGE,
+                     cap: int | None = None) -> QueueHead:
+    """The first page of ``f`` and its count in one read. A page that is not full is the whole answer (no
+    count query: a search that finds a few orders costs one statement); otherwise the count stops after
+    ``cap`` (default ``COUNT_CAP``)."""
+    require(db, actor, "orders.view")
+    most = max(COUNT_CAP if cap is None else cap, 0)
+
+    def work(s: Session) -> QueueHead:
+        rows = _page(s, f, limit, None)
+        if len(rows) < limit:
+            return QueueHead(tuple(rows), len(rows), False)
+        n = _count(s, f, most)
+        return QueueHead(tuple(rows), min(n, most), n > most)
 
     return db.read(work)
-
-
-def order_count(db: Database, actor: Actor, f: OrderFilter = OrderFilter()) -> int:
-    require(db, actor, "orders.view")
-    return db.read(lambda s: int(s.execute(select(func.count()).select_from(_order_query(f).subquery()))
-                                 .scalar_one()))
 
 
 @dataclass(frozen=True)
