@@ -50,6 +50,7 @@ def insert_rows(s: Session, table: str, columns: Sequence[str], rows: Sequence[S
     # executemany: fewer statement runs and savepoints, and an FTS5 index kept by triggers flushes once per
     # statement, not once per row
     import sqlite3
+    from itertools import chain
 
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
@@ -63,7 +64,7 @@ def insert_rows(s: Session, table: str, columns: Sequence[str], rows: Sequence[S
             sql = head + ", ".join([one] * len(part))
         else:
             sql = full = full or head + ", ".join([one] * per)
-        conn.exec_driver_sql(sql, tuple([v for row in part for v in row]))
+        conn.exec_driver_sql(sql, tuple(chain.from_iterable(part)))
 
 
 def update_by_id(s: Session, table: str, sets: Sequence[tuple[str, str, str]], rows: Sequence[Sequence[Any]]) -> None:
