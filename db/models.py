@@ -228,6 +228,7 @@ class Quant(SQLModel, table=True):
         ),
         Index("ix_quant_location", "location_id"),
         CheckConstraint("reserved >= 0", name="ck_quant_reserved_nonneg"),
+        {"postgresql_with": {"fillfactor": 50}},  # room for HOT updates of on_hand/reserved (migration 0010)
     )
     id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
                                                           primary_key=True, autoincrement=True))

@@ -11,34 +11,36 @@ For each order (express first, then priority, promised date, channel rank, order
 4. the shortfall is a backorder (status ``backorder`` + an ``out_of_stock`` ticket), re-allocated
    when stock arrives (``allocate_arrivals``, called by receiving) or on the next run.
 
-One transaction per chunk of orders: lock the orders (by id), then every free quant of the
-products involved (``SELECT … FOR UPDATE`` in the fixed (product, location, lot, package) order;
-SQLite's ``BEGIN IMMEDIATE`` serialises writers), compute in memory with scaled integers, and
-write allocations, reservation journal rows (doc ref ``SO-<id>``), quant ``reserved``, line caches,
-statuses and timeline rows with executemany. Concurrent allocators never oversell: availability
-is read inside the locks.
+One transaction per chunk of orders (20k: a whole day's backlog is one run): lock the orders (by id),
+then every free quant of the products involved (``SELECT … FOR UPDATE`` in the fixed (product,
+location, lot, package) order; SQLite's ``BEGIN IMMEDIATE`` serialises writers), compute in memory
+with scaled integers (``_decide``), and write allocations, reservation journal rows (doc ref
+``SO-<id>``), quant ``reserved``, line caches, statuses and timeline rows set-based, in order id
+order: ``db/bulk.py`` (COPY on PostgreSQL); on SQLite the journal rows are copied from the allocation
+rows just written by one INSERT … SELECT. Id lists go to the database as one parameter (``any_of``),
+and the cyclic GC is paused for the run (it cost a third of it). Concurrent allocators never
+oversell: availability is read inside the locks.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, or_, select, update
+from sqlalchemy import case, select
 from sqlmodel import Session
 
 from wsms_tui import audit
 from wsms_tui.authz import require
 from wsms_tui.database import Database
-from wsms_tui.db.bulk import insert_rows, stamp, update_by_id
-from wsms_tui.db.models import Location, LocationUsage, Lot, Product, Quant
+from wsms_tui.db.bulk import any_of, execute_many, fetch, insert_rows, paused_gc, stamp, update_by_id
+from wsms_tui.db.models import LocationUsage, Product
 from wsms_tui.db.models_orders import (
-    Allocation,
-    ExceptionTicket,
     SalesChannel,
     SalesOrder,
     SalesOrderLine,
@@ -54,7 +56,7 @@ from wsms_tui.orders import (
 )
 from wsms_tui.security import Actor
 
-CHUNK = 5000
+CHUNK = 20000
 _FAR = 10**9
 
 
@@ -100,12 +102,20 @@ def allocate(db: Database, actor: Actor, refs: Sequence[str | int] | None = None
              chunk: int = CHUNK, today: date | None = None) -> AllocationReport:
     """Allocate orders (all waiting ones, or ``refs``), highest priority first; see the module doc."""
     require(db, actor, "orders.allocate")
-    ids = db.read(lambda s: _candidates(s, refs, product_ids, statuses))
     report = AllocationReport()
     day = today or date.today()
-    for i in range(0, len(ids), chunk):
-        part = ids[i:i + chunk]
-        db.write(lambda s, part=part: _allocate_chunk(s, actor, part, statuses, day, report))  # type: ignore[misc]
+    with paused_gc():
+        ids = db.read(lambda s: _candidates(s, refs, product_ids, statuses))
+        for i in range(0, len(ids), chunk):
+            part = ids[i:i + chunk]
+            done = db.write(lambda s, part=part: _allocate_chunk(s, actor, part, statuses, day))  # type: ignore[misc]
+            if done is not None:  # counted once the chunk committed (a retried chunk counts once)
+                report.orders += done.orders
+                report.allocated += done.allocated
+                report.backordered += done.backordered
+                report.allocations += done.allocations
+                report.lines += done.lines
+                report.qty_reserved += done.qty_reserved
     report.qty_reserved = from_raw(report.qty_reserved)
     return report
 
@@ -156,138 +166,178 @@ def _ranked(routes: dict[tuple[int, str], int], warehouses: list[int], country: 
     return cache[country]
 
 
-def _allocate_chunk(s: Session, actor: Actor, ids: list[int], statuses: Sequence[str], day: date,
-                    report: AllocationReport) -> None:
-    so = SalesOrder
-    # 1. lock the orders (ascending id) and re-read them inside the lock
-    orders = {}
-    for i in range(0, len(ids), 5000):
-        rows = s.execute(
-            select(so.id, so.status, so.channel_id, so.country, so.warehouse_id, so.express, so.priority,
-                   so.promised_date, so.order_date, SalesChannel.rank, SalesChannel.allow_split)
-            .join(SalesChannel, SalesChannel.id == so.channel_id)
-            .where(so.id.in_(ids[i:i + 5000])).order_by(so.id).with_for_update(of=so)).all()  # type: ignore[union-attr]
-        orders.update({r.id: r for r in rows if r.status in statuses})
-    if not orders:
-        return
-    # 2. open lines still short
-    lt = SalesOrderLine
-    lines: dict[int, list[list[int]]] = defaultdict(list)  # order -> [line_id, product, remaining]
-    oids = list(orders)
-    for i in range(0, len(oids), 5000):
-        for lid, oid, pid, q, a, sh in s.execute(
-                select(lt.id, lt.order_id, lt.product_id, raw(lt.qty), raw(lt.allocated_qty), raw(lt.shipped_qty))
-                .where(lt.order_id.in_(oids[i:i + 5000]), lt.status == "open")  # type: ignore[attr-defined]
-                .order_by(lt.order_id, lt.line_no)):
-            lines[oid].append([lid, pid, q - a - sh, a])
-    held_in: dict[int, set[int]] = defaultdict(set)
-    for i in range(0, len(oids), 5000):
-        for oid, wid in s.execute(select(Allocation.order_id, Allocation.warehouse_id).where(
-                Allocation.order_id.in_(oids[i:i + 5000]), Allocation.status == "active").distinct()):  # type: ignore[attr-defined]
-            held_in[oid].add(wid)
-    products = sorted({ln[1] for ls in lines.values() for ln in ls if ln[2] > 0})
-    # 3. lock the free quants of those products, in the fixed order
-    free: dict[tuple[int, int], list[list[Any]]] = defaultdict(list)  # (warehouse, product) -> quants
-    total: dict[tuple[int, int], int] = defaultdict(int)
-    qrows = []
-    for i in range(0, len(products), 2000):
-        qrows += s.execute(
-            select(Quant.id, Quant.product_id, Quant.location_id, Quant.lot_id, Quant.package_id,
-                   raw(Quant.on_hand), raw(Quant.reserved), Location.warehouse_id, Lot.expiry)
-            .join(Location, Location.id == Quant.location_id).outerjoin(Lot, Lot.id == Quant.lot_id)
-            .where(Quant.product_id.in_(products[i:i + 2000]), Location.usage == LocationUsage.INTERNAL.value,  # type: ignore[attr-defined]
-                   Location.active == True, Location.warehouse_id.is_not(None),  # type: ignore[union-attr]  # noqa: E712
-                   raw(Quant.on_hand) > raw(Quant.reserved), or_(Lot.expiry.is_(None), Lot.expiry >= day))  # type: ignore[union-attr]
-            .order_by(Quant.product_id, Quant.location_id, func.coalesce(Quant.lot_id, 0),
-                      func.coalesce(Quant.package_id, 0))
-            .with_for_update(of=Quant)).all()
-    for qid, pid, loc, lot, pkg, on_hand, reserved, wid, expiry in qrows:
-        f = on_hand - reserved
-        if f > 0:
-            free[(wid, pid)].append([expiry or date.max, loc, lot or 0, pkg or 0, qid, f, lot, pkg])
-            total[(wid, pid)] += f
-    for v in free.values():
-        v.sort()
-    routes, warehouses = _routes(s)
-    rank_cache: dict[str, list[int]] = {}
+def _prio(o: Sequence[Any]) -> tuple[Any, ...]:
+    # (express first, priority, promised date, channel rank, order date, id); dates None last
+    return (not o[4], -o[5], o[6] is None, o[6] or "", o[8], o[7] is None, o[7] or "", o[0])
 
-    # 4. in priority order, decide in memory
-    def prio(o: Any) -> tuple[Any, ...]:
-        return (not o.express, -o.priority, o.promised_date or date.max, o.rank, o.order_date or date.max, o.id)
 
+def _decide(ordered: Iterable[Sequence[Any]], lines: dict[int, list[list[int]]], held_in: dict[int, set[int]],
+            free: dict[int, dict[int, list[list[Any]]]], avail: dict[int, dict[int, int]],
+            ranked_for: Callable[[str], list[int]]
+            ) -> tuple[list[tuple[int, int, int, int, list[Any], int]], dict[int, tuple[str, str, int | None]]]:
+    """The allocation decision for locked orders in priority order (rows as read in ``_allocate_chunk``):
+    allocation rows (order, line, product, warehouse, quant, qty) and each order's (old status, new status,
+    warehouse). Takes from ``free``/``avail`` and lowers each line's remaining quantity as it goes."""
     allocs: list[tuple[int, int, int, int, list[Any], int]] = []  # order, line, product, wh, quant, qty
-    quant_delta: dict[int, int] = defaultdict(int)
-    line_delta: dict[int, int] = defaultdict(int)
     new_status: dict[int, tuple[str, str, int | None]] = {}
+    nothing: dict[int, int] = {}
 
-    def take(oid: int, ln: list[int], wid: int, want: int) -> int:
+    def take(oid: int, ln: list[int], av: dict[int, int], wid: int) -> int:
+        want = ln[2]
+        if av.get(wid, 0) <= 0:
+            return 0
         got = 0
-        for q in free.get((wid, ln[1]), ()):
-            if got >= want:
-                break
-            if q[5] <= 0:
+        for q in free[ln[1]][wid]:
+            f = q[5]
+            if f <= 0:
                 continue
-            t = min(q[5], want - got)
-            q[5] -= t
+            t = f if f < want - got else want - got
+            q[5] = f - t
             got += t
             allocs.append((oid, ln[0], ln[1], wid, q, t))
-            quant_delta[q[4]] += t
-        total[(wid, ln[1])] -= got
-        line_delta[ln[0]] += got
+            if got >= want:
+                break
+        av[wid] -= got
         ln[2] -= got
         return got
 
-    for o in sorted(orders.values(), key=prio):
-        ls = [ln for ln in lines.get(o.id, []) if ln[2] > 0]
-        whs_used = set(held_in.get(o.id, ()))
+    for o in ordered:
+        oid = o[0]
+        ols = lines.get(oid, ())
+        ls = [(ln, avail.get(ln[1], nothing)) for ln in ols if ln[2] > 0]
+        held = held_in.get(oid)
+        whs_used = set(held) if held else set()
         if ls:
-            ranked = _ranked(routes, warehouses, o.country, rank_cache)
-            fixed = sorted(whs_used) if whs_used else ([o.warehouse_id] if o.warehouse_id else [])
-            order_whs = fixed + [w for w in ranked if w not in fixed]
-            choices = order_whs if (o.allow_split or not fixed) else fixed
-            whole = next((w for w in choices if all(total.get((w, ln[1]), 0) >= ln[2] for ln in ls)), None)
+            ranked = ranked_for(o[2])
+            fixed = sorted(whs_used) if whs_used else ([o[3]] if o[3] else [])
+            order_whs = fixed + [w for w in ranked if w not in fixed] if fixed else ranked
+            choices = order_whs if (o[9] or not fixed) else fixed
+            whole = None
+            for w in choices:
+                for ln, av in ls:
+                    if av.get(w, 0) < ln[2]:
+                        break
+                else:
+                    whole = w
+                    break
             if whole is not None:
-                for ln in ls:
-                    take(o.id, ln, whole, ln[2])
+                for ln, av in ls:
+                    take(oid, ln, av, whole)
                 whs_used.add(whole)
-            elif o.allow_split:
-                for ln in ls:
+            elif o[9]:
+                for ln, av in ls:
                     for w in order_whs:
                         if ln[2] <= 0:
                             break
-                        if take(o.id, ln, w, ln[2]):
+                        if take(oid, ln, av, w):
                             whs_used.add(w)
             else:
-                def covered(w: int, ls: list[list[int]] = ls) -> int:
-                    return sum(min(total.get((w, ln[1]), 0), ln[2]) for ln in ls)
+                def covered(w: int, ls: list[tuple[list[int], dict[int, int]]] = ls) -> int:
+                    return sum(min(av.get(w, 0), ln[2]) for ln, av in ls)
 
                 best = max(choices, key=lambda w: (covered(w), -choices.index(w)), default=None)
                 if best is not None and covered(best) > 0:
-                    for ln in ls:
-                        take(o.id, ln, best, ln[2])
+                    for ln, av in ls:
+                        take(oid, ln, av, best)
                     whs_used.add(best)
-        short = any(ln[2] > 0 for ln in lines.get(o.id, []))
-        status = "backorder" if short else "allocated"
-        wh = next(iter(whs_used)) if len(whs_used) == 1 else None
-        new_status[o.id] = (o.status, status, wh)
+        short = False
+        for ln in ols:
+            if ln[2] > 0:
+                short = True
+                break
+        new_status[oid] = (o[1], "backorder" if short else "allocated",
+                           next(iter(whs_used)) if len(whs_used) == 1 else None)
+    return allocs, new_status
 
-    # 5. write it all, set-based
+
+def _allocate_chunk(s: Session, actor: Actor, ids: list[int], statuses: Sequence[str],
+                    day: date) -> AllocationReport | None:
+    pg = s.get_bind().dialect.name == "postgresql"
+    # 1. lock the orders (ascending id) and re-read them inside the lock
+    cond, param = any_of(s, "o.id", ids)
+    orders = {r[0]: r for r in fetch(
+        s, "SELECT o.id, o.status, o.country, o.warehouse_id, o.express, o.priority, o.promised_date, o.order_date,"
+           " c.rank, c.allow_split, o.external_ref, o.channel_id FROM sales_order o"
+           f" JOIN sales_channel c ON c.id = o.channel_id WHERE {cond} ORDER BY o.id"
+           + (" FOR UPDATE OF o" if pg else ""), (param,)) if r[1] in statuses}
+    if not orders:
+        return None
+    oids = list(orders)
+    cond, param = any_of(s, "order_id", oids)
+    # 2. open lines still short: order -> [[line_id, product, remaining], …] in line order
+    lines: dict[int, list[list[int]]] = defaultdict(list)
+    for lid, oid, pid, rest in fetch(
+            s, "SELECT id, order_id, product_id, qty - allocated_qty - shipped_qty FROM sales_order_line"
+               f" WHERE {cond} AND status = 'open' ORDER BY order_id, line_no", (param,)):
+        lines[oid].append([lid, pid, rest])
+    held_in: dict[int, set[int]] = defaultdict(set)
+    for oid, wid in fetch(s, f"SELECT DISTINCT order_id, warehouse_id FROM allocation WHERE {cond}"
+                             " AND status = 'active'", (param,)):
+        held_in[oid].add(wid)
+    products = sorted({ln[1] for ls in lines.values() for ln in ls if ln[2] > 0})
+    # 3. lock the free quants of those products (PostgreSQL: in the fixed order; SQLite's write lock is
+    #    already held): product -> warehouse -> FEFO quants [.., free (5), quant id (6), lot (7), package (8)]
+    free: dict[int, dict[int, list[list[Any]]]] = defaultdict(lambda: defaultdict(list))
+    avail: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))  # product -> warehouse -> free
+    if products:
+        cond, param = any_of(s, "q.product_id", products)
+        for qid, pid, loc, lot, pkg, f, wid, expiry in fetch(
+                s, "SELECT q.id, q.product_id, q.location_id, q.lot_id, q.package_id, q.on_hand - q.reserved,"
+                   " l.warehouse_id, t.expiry FROM quant q JOIN location l ON l.id = q.location_id"
+                   " LEFT JOIN lot t ON t.id = q.lot_id"
+                   f" WHERE {cond} AND l.usage = ? AND l.active = ? AND l.warehouse_id IS NOT NULL"
+                   " AND q.on_hand > q.reserved AND (t.expiry IS NULL OR t.expiry >= ?)"
+                   + (" ORDER BY q.product_id, q.location_id, coalesce(q.lot_id, 0), coalesce(q.package_id, 0)"
+                      " FOR UPDATE OF q" if pg else ""),
+                (param, LocationUsage.INTERNAL.value, True, day if pg else day.isoformat())):
+            free[pid][wid].append([expiry is None, expiry or "", loc, lot or 0, pkg or 0, f, qid, lot, pkg])
+            avail[pid][wid] += f
+        for by_wh in free.values():
+            for v in by_wh.values():
+                v.sort()
+    routes, warehouses = _routes(s)
+    rank_cache: dict[str, list[int]] = {}
+
+    def ranked(country: str) -> list[int]:
+        return rank_cache.get(country) or _ranked(routes, warehouses, country, rank_cache)
+
+    # 4. in priority order (``ids`` come in that order already: sorting again only catches changes since,
+    #    in linear time), decide in memory
+    ordered = sorted((orders[i] for i in ids if i in orders), key=_prio)
+    allocs, new_status = _decide(ordered, lines, held_in, free, avail, ranked)
+
+    # 5. write it all, set-based, in order id order (the tables' and indexes' order)
     at = audit.utcnow()
     run = uuid.uuid4().hex[:12]
     ts = stamp(s, at)
+    allocs.sort(key=itemgetter(0))
+    quant_delta: dict[int, int] = defaultdict(int)
+    line_delta: dict[int, int] = defaultdict(int)
+    for _oid, lid, _pid, _wid, q, t in allocs:
+        quant_delta[q[6]] += t
+        line_delta[lid] += t
     if allocs:
+        uid, term = actor.user_id, actor.terminal
+        base = 0 if pg else fetch(s, "SELECT coalesce(max(id), 0) FROM allocation")[0][0]
         insert_rows(s, "allocation", ("order_id", "order_line_id", "product_id", "warehouse_id", "location_id",
                                       "lot_id", "package_id", "qty", "status", "created_at"),
-                    [(oid, lid, pid, wid, q[1], q[6], q[7], t, "active", ts) for oid, lid, pid, wid, q, t in allocs])
-        insert_rows(s, "reservation_entry", ("op_id", "at", "actor_id", "terminal", "product_id", "location_id",
-                                             "lot_id", "package_id", "qty", "doc_ref"),
-                    [(f"alloc-{run}-{k}", ts, actor.user_id, actor.terminal, pid, q[1], q[6], q[7], t, doc_ref(oid))
-                     for k, (oid, _lid, pid, _wid, q, t) in enumerate(allocs)])
+                    [(oid, lid, pid, wid, q[2], q[7], q[8], t, "active", ts) for oid, lid, pid, wid, q, t in allocs])
+        # the journal rows: one per allocation, op ids alloc-<run>-<n> in allocation order
+        res_cols = ("op_id", "at", "actor_id", "terminal", "product_id", "location_id", "lot_id", "package_id",
+                    "qty", "doc_ref")
+        if pg:
+            insert_rows(s, "reservation_entry", res_cols,
+                        [(f"alloc-{run}-{k:06d}", ts, uid, term, pid, q[2], q[7], q[8], t, f"SO-{oid}")
+                         for k, (oid, _lid, pid, _wid, q, t) in enumerate(allocs)])
+        else:  # copied from the rows just written (ids above ``base``: the write lock is ours)
+            s.connection().exec_driver_sql(
+                f"INSERT INTO reservation_entry ({', '.join(res_cols)}) SELECT printf('alloc-%s-%06d', ?, id - ? - 1),"
+                " created_at, ?, ?, product_id, location_id, lot_id, package_id, qty, 'SO-' || order_id"
+                " FROM allocation WHERE id > ? ORDER BY id", (run, base, uid, term, base))
         update_by_id(s, "quant", [("reserved", "add", "bigint")], sorted(quant_delta.items()))
-        update_by_id(s, "sales_order_line", [("allocated_qty", "add", "bigint")],
-                     [(k, d) for k, d in line_delta.items() if d])
-    changed = [(oid, old, new, wh) for oid, (old, new, wh) in new_status.items()
-               if old != new or wh != orders[oid].warehouse_id]
+        update_by_id(s, "sales_order_line", [("allocated_qty", "add", "bigint")], sorted(line_delta.items()))
+    changed = [(oid, old, new, wh) for oid, (old, new, wh) in sorted(new_status.items())
+               if old != new or wh != orders[oid][3]]
     if changed:
         update_by_id(s, "sales_order", [("status", "set", "text"), ("warehouse_id", "set", "integer"),
                                         ("updated_at", "set", "timestamptz")],
@@ -296,50 +346,33 @@ def _allocate_chunk(s: Session, actor: Actor, ids: list[int], statuses: Sequence
                     [(oid, ts, old, new, actor.user_id, "") for oid, old, new, _wh in changed if old != new])
     became_short = [oid for oid, old, new, _wh in changed if new == "backorder" and old != "backorder"]
     became_full = [oid for oid, _old, new, _wh in changed if new == "allocated"]
-    _tickets(s, became_short, became_full, at)
+    _tickets(s, became_short, became_full, at, orders)
     n_alloc = sum(1 for v in new_status.values() if v[1] == "allocated")
     n_short = len(new_status) - n_alloc
-    reserved = sum(t for *_x, t in allocs)
-    report.orders += len(new_status)
-    report.allocated += n_alloc
-    report.backordered += n_short
-    report.allocations += len(allocs)
-    report.lines += len(line_delta)
-    report.qty_reserved += reserved
+    reserved = sum(a[5] for a in allocs)
     audit.record(s, actor, "orders.allocate", f"allocation-run:{run}", {
         "orders": len(new_status), "allocated": n_alloc, "backordered": n_short, "allocations": len(allocs),
         "qty": str(from_raw(reserved)), "first_order": min(new_status), "last_order": max(new_status)}, at=at)
+    return AllocationReport(orders=len(new_status), allocated=n_alloc, backordered=n_short, allocations=len(allocs),
+                            lines=len(line_delta), qty_reserved=reserved)
 
 
-def _bp(name: str) -> Any:
-    return bindparam(name)
-
-
-def _tickets(s: Session, short: list[int], full: list[int], at: Any) -> None:
-    """An ``out_of_stock`` ticket per order newly short (unless one is open); resolve them when full."""
-    t = ExceptionTicket
-    for i in range(0, len(full), 5000):
-        s.execute(update(t).where(t.order_id.in_(full[i:i + 5000]), t.code == "out_of_stock",  # type: ignore[union-attr]
-                                  t.status.in_(("open", "waiting")))  # type: ignore[attr-defined]
-                  .values(status="resolved", resolution="allocated", updated_at=at))
+def _tickets(s: Session, short: list[int], full: list[int], at: Any, orders: dict[int, Any]) -> None:
+    """An ``out_of_stock`` ticket per order newly short (unless one is open); resolve them when full.
+    ``orders`` are the locked order rows (id, …, external_ref at 10, channel_id at 11)."""
+    if full:
+        cond, param = any_of(s, "order_id", full)
+        execute_many(s, "UPDATE exception_ticket SET status = 'resolved', resolution = 'allocated', updated_at = ?"
+                        f" WHERE {cond} AND code = 'out_of_stock' AND status IN ('open', 'waiting')",
+                     [(stamp(s, at), param)])
     if not short:
         return
-    have = set()
-    for i in range(0, len(short), 5000):
-        have |= set(s.execute(select(t.order_id).where(t.order_id.in_(short[i:i + 5000]), t.code == "out_of_stock",  # type: ignore[union-attr]
-                                                       t.status.in_(("open", "waiting")))).scalars())  # type: ignore[attr-defined]
-    todo = [o for o in short if o not in have]
-    if not todo:
-        return
-    refs: dict[int, tuple[str, int]] = {}
-    for i in range(0, len(todo), 5000):
-        refs.update((r.id, (r.external_ref, r.channel_id)) for r in s.execute(
-            select(SalesOrder.id, SalesOrder.external_ref, SalesOrder.channel_id)
-            .where(SalesOrder.id.in_(todo[i:i + 5000]))))  # type: ignore[union-attr]
-    s.execute(insert(t), [
-        {"code": "out_of_stock", "order_id": o, "external_ref": refs[o][0], "channel_id": refs[o][1],
-         "message": _("not enough stock to allocate {ref} whole; the rest is backordered").format(ref=doc_ref(o)),
-         "raw": "", "status": "open", "notes": "", "resolution": "", "created_at": at, "updated_at": at}
-        for o in todo])
-
-
+    cond, param = any_of(s, "order_id", short)
+    have = {r[0] for r in fetch(s, f"SELECT order_id FROM exception_ticket WHERE {cond}"
+                                   " AND code = 'out_of_stock' AND status IN ('open', 'waiting')", (param,))}
+    ts = stamp(s, at)
+    msg = _("not enough stock to allocate {ref} whole; the rest is backordered")
+    insert_rows(s, "exception_ticket", ("code", "order_id", "external_ref", "channel_id", "message", "raw", "status",
+                                        "notes", "resolution", "created_at", "updated_at"),
+                [("out_of_stock", o, orders[o][10], orders[o][11], msg.format(ref=doc_ref(o)), "", "open", "", "",
+                  ts, ts) for o in short if o not in have])
