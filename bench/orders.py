@@ -409,13 +409,15 @@ def bench_queue_desk(be: Backend, sizes: Sizes, base_url: str) -> Figure:
                   {"worst": worst, "per_filter_ms": per, "target_ms": 100})
 
 
-def run_backend(kind: str, sizes: Sizes, workdir: Path) -> list[Figure]:
+def run_backend(kind: str, sizes: Sizes, workdir: Path, only: str | None = None) -> list[Figure]:
     be = Backend(kind, workdir)
     try:
         base = be.new_url("orders-base")
         db = Database.open(base)
         _seed(db, db.system_actor("bench"), sizes)
         db.dispose()
+        if only == "allocate":
+            return bench_allocate(be, sizes, base)
         fig, imported = bench_import(be, sizes, base)
         figures = [fig, *bench_allocate(be, sizes, base), bench_queue(be, imported),
                    bench_queue_desk(be, sizes, base)]
@@ -432,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg", action="store_true", help="also run on PostgreSQL")
     ap.add_argument("--no-sqlite", action="store_true", help="skip SQLite (with --pg)")
     ap.add_argument("--json", type=Path, default=RESULTS / "orders.json", help="where to write the results")
+    ap.add_argument("--only", choices=("allocate",), help="run only this benchmark")
     args = ap.parse_args(argv)
     sizes = SIZES["tiny" if args.tiny else "quick" if args.quick else "full"]
     backends = [] if args.no_sqlite else ["sqlite"]
@@ -446,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="wsms-bench-orders-"))
     try:
         for kind in backends:
-            figures += run_backend(kind, sizes, workdir)
+            figures += run_backend(kind, sizes, workdir, args.only)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(render(figures))
