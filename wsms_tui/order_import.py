@@ -152,16 +152,16 @@ class _CsvRow(_Row):
     norm = property(_dict)  # type: ignore[assignment]
 
 
-@dataclass
 class _Order:
-    ref: str
-    rows: list[_Row]
-    head: dict[str, Any] = field(default_factory=dict)
-    lines: list[tuple[int, int, int]] = field(default_factory=list)  # (file line, product id, raw qty)
-    bad: bool = False
-    unknown_sku: bool = False
-    problems: list[tuple[str, str]] = field(default_factory=list)  # address
-    digest: str = ""
+    __slots__ = ("ref", "rows", "head", "lines", "bad", "unknown_sku", "problems", "digest")
+
+    def __init__(self, ref: str, rows: list[_Row]) -> None:
+        self.ref, self.rows = ref, rows
+        self.head: dict[str, Any] = {}
+        self.lines: list[tuple[int, int, int]] = []  # (file line, product id, raw qty)
+        self.bad = self.unknown_sku = False
+        self.problems: list[tuple[str, str]] = []  # address
+        self.digest = ""
 
 
 # ------------------------------------------------------------------ reading
@@ -524,6 +524,7 @@ def _group(fmt: str, rows: list[_Row], skus: dict[str, int], errors: list[RowErr
         key0 = cells_same(first.cells) if cells_same is not None else None  # type: ignore[attr-defined]
         seen: dict[int, int] = {}
         erred: list[int] = []
+        lines = o.lines
         for row in o.rows:
             try:
                 if row is first:
@@ -549,7 +550,7 @@ def _group(fmt: str, rows: list[_Row], skus: dict[str, int], errors: list[RowErr
                     raise _Bad("sku", _("SKU {s} is on line {n} of this order already (a duplicate line?); merge "
                                         "them into one line").format(s=sku, n=seen[pid]))
                 seen[pid] = row.line
-                o.lines.append((row.line, pid, qty))
+                lines.append((row.line, pid, qty))
             except _Bad as b:
                 err(row.line, b.column, b.reason)
                 erred.append(row.line)
