@@ -4,8 +4,8 @@
 
 1. import 100k order lines (≈33k orders of 3 lines, our CSV) through ``order_import.import_orders``
    (checks, address validation, digests, timeline rows; allocation off) vs ``csv`` + the raw driver
-   inserting the same orders and lines (multi-row INSERT on SQLite, executemany on PostgreSQL) — the
-   floor (target: ≤ 1 s on SQLite and within 10× of the floor);
+   inserting the same orders and lines (multi-row INSERT on SQLite, COPY on PostgreSQL) — the floor
+   (target: ≤ 1 s on SQLite and within 10× of the floor);
 2. allocate 10k orders × 3 lines through ``allocation.allocate`` (priority order, warehouse choice,
    FEFO, locks, allocation + reservation journal + quant + line + status + timeline + ticket rows)
    vs the raw driver doing a first-fit of the same lines to quants and writing the allocation,
@@ -157,14 +157,16 @@ def _order_file(path: Path, n_lines: int, products: int, prefix: str) -> None:
 
 
 def _raw_insert(be: Backend, cur: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
-    """The driver's fastest plain INSERT of many rows: on SQLite multi-row VALUES, as many rows per statement
+    """The driver's fastest way to insert many rows: on SQLite multi-row VALUES, as many rows per statement
     as its bound-variable limit allows (faster than executemany, and an FTS index kept by triggers flushes
-    once per statement instead of once per row); executemany on PostgreSQL."""
+    once per statement instead of once per row); COPY on PostgreSQL."""
     k = len(rows[0])
-    one = f"({', '.join([be.ph] * k)})"
     if be.kind != "sqlite":
-        cur.executemany(f"INSERT INTO {table} ({columns}) VALUES {one}", rows)
+        with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
         return
+    one = f"({', '.join(['?'] * k)})"
     per = cur.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // k
     for i in range(0, len(rows), per):
         part = rows[i:i + per]
@@ -173,7 +175,7 @@ def _raw_insert(be: Backend, cur: Any, table: str, columns: str, rows: list[tupl
 
 
 def _raw_import(be: Backend, url: str, path: Path) -> float:
-    """The floor: parse the CSV, insert orders and lines with the driver's fastest plain INSERT in one
+    """The floor: parse the CSV, insert orders and lines with the driver's fastest bulk insert in one
     transaction."""
     con = be.raw(url)
     cur = con.cursor()
@@ -225,7 +227,7 @@ def bench_import(be: Backend, sizes: Sizes, base_url: str) -> tuple[Figure, str]
     assert again.created == 0 and again.unchanged == rep.created
     db.dispose()
     floor = _raw_import(be, be.clone(base_url, "import-raw"), path)
-    how = "multi-row INSERT" if be.kind == "sqlite" else "executemany"
+    how = "multi-row INSERT" if be.kind == "sqlite" else "COPY"
     return Figure(be.kind, f"import {sizes.import_lines:,} order lines", "s", dt, floor, f"csv + raw driver {how}",
                   {"orders": rep.created, "lines": sizes.import_lines, "reimport_s": round(again_s, 3)}), url
 
