@@ -420,6 +420,8 @@ def run_backend(kind: str, sizes: Sizes, workdir: Path, only: str | None = None)
         db.dispose()
         if only == "allocate":
             return bench_allocate(be, sizes, base)
+        if only == "import":
+            return [bench_import(be, sizes, base)[0]]
         fig, imported = bench_import(be, sizes, base)
         figures = [fig, *bench_allocate(be, sizes, base), bench_queue(be, imported),
                    bench_queue_desk(be, sizes, base)]
@@ -436,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg", action="store_true", help="also run on PostgreSQL")
     ap.add_argument("--no-sqlite", action="store_true", help="skip SQLite (with --pg)")
     ap.add_argument("--json", type=Path, default=RESULTS / "orders.json", help="where to write the results")
-    ap.add_argument("--only", choices=("allocate",), help="run only this benchmark")
+    ap.add_argument("--only", choices=("allocate", "import"), help="run only this benchmark")
     args = ap.parse_args(argv)
     sizes = SIZES["tiny" if args.tiny else "quick" if args.quick else "full"]
     backends = [] if args.no_sqlite else ["sqlite"]

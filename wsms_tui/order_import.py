@@ -18,14 +18,12 @@ Column mappings of every format are documented in docs/CHANNELS.md.
 from __future__ import annotations
 
 import csv
-import gc
 import hashlib
 import io
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -42,7 +40,7 @@ from wsms_tui import audit
 from wsms_tui.addresses import Address, check_address, country_code, normalise_postcode
 from wsms_tui.authz import require
 from wsms_tui.database import Database
-from wsms_tui.db.bulk import insert_rows, stamp
+from wsms_tui.db.bulk import insert_rows, paused_gc, stamp
 from wsms_tui.db.models import Product
 from wsms_tui.db.models_orders import ExceptionTicket, SalesChannel, SalesOrder, SalesOrderLine
 from wsms_tui.db.types import QTY_SCALE
@@ -761,20 +759,6 @@ def _write_rejects(path: Path, header: list[str], rows: list[_Row], errors: list
     return path
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file is checked and written: that builds a few hundred
-    thousand small objects which all live until the import ends, and the collector would walk them again and
-    again (about half the checking time) to free nothing; reference counting frees them at the end."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def import_orders(db: Database, actor: Actor, path: Path, *, channel: str, fmt: str | None = None,
                   reject_path: Path | None = None, allocate: bool = True, max_bytes: int = MAX_BYTES,
                   progress: Progress | None = None) -> OrderImportReport:
@@ -792,7 +776,7 @@ def import_orders(db: Database, actor: Actor, path: Path, *, channel: str, fmt: 
     return report
 
 
-@_gc_paused()
+@paused_gc()  # checking builds a few hundred thousand small objects that all live until the end
 def _import_file(db: Database, actor: Actor, path: Path, channel: str, cid: int, fmt: str | None, ch_format: str,
                  reject_path: Path | None, max_bytes: int, progress: Progress | None) -> OrderImportReport:
     """Read, check and write the file (its rows and orders are freed before the collector runs again)."""
