@@ -31,6 +31,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     type_coerce,
     union,
     update,
@@ -375,24 +376,26 @@ class OrderRow:
     allocated: Decimal
 
 
-def _rows_query(ids: Sequence[int], *, array: bool = False):  # type: ignore[no-untyped-def]
+def _rows_query(ids: Sequence[int], *, pg: bool = False):  # type: ignore[no-untyped-def]
     """The queue's columns for the orders ``ids``. Line totals are correlated look-ups on the line index, one
     per order shown, so a page costs the same on a database whose planner has no statistics yet (a fresh
-    import) as on an analysed one. ``array`` (PostgreSQL): the ids go as one array parameter, ``= ANY``."""
+    import) as on an analysed one. ``pg``: the ids go as one array parameter (``= ANY``) and the three totals
+    come from one LATERAL look-up per order (SQLite has no LATERAL: a scalar subquery each)."""
     lt = SalesOrderLine
-
-    def lines(expr: Any) -> Any:
-        return (select(expr).where(lt.order_id == SalesOrder.id, lt.status == "open")
-                .correlate(SalesOrder).scalar_subquery())
-
-    return (select(SalesOrder.id, SalesChannel.name, SalesOrder.external_ref, SalesOrder.order_date,
-                   SalesOrder.customer, SalesOrder.phone, SalesOrder.country, SalesOrder.priority, SalesOrder.express,
-                   SalesOrder.promised_date, SalesOrder.status, Warehouse.code, lines(func.count()),
-                   lines(func.sum(raw(lt.qty))), lines(func.sum(raw(lt.allocated_qty) + raw(lt.shipped_qty))))
-            .join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
-            .outerjoin(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
-            .where(SalesOrder.id == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger))) if array
-                   else SalesOrder.id.in_(ids)))  # type: ignore[union-attr]
+    mine = (lt.order_id == SalesOrder.id, lt.status == "open")
+    totals = (func.count(), func.sum(raw(lt.qty)), func.sum(raw(lt.allocated_qty) + raw(lt.shipped_qty)))
+    cols = (SalesOrder.id, SalesChannel.name, SalesOrder.external_ref, SalesOrder.order_date, SalesOrder.customer,
+            SalesOrder.phone, SalesOrder.country, SalesOrder.priority, SalesOrder.express, SalesOrder.promised_date,
+            SalesOrder.status, Warehouse.code)
+    if pg:
+        agg = select(*(t.label(f"t{i}") for i, t in enumerate(totals))).where(*mine).correlate(SalesOrder).lateral()
+        q = select(*cols, *agg.c).select_from(SalesOrder).outerjoin(agg, true())
+        where = SalesOrder.id == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger)))
+    else:
+        q = select(*cols, *(select(t).where(*mine).correlate(SalesOrder).scalar_subquery() for t in totals))
+        where = SalesOrder.id.in_(ids)  # type: ignore[union-attr]
+    return (q.join(SalesChannel, SalesChannel.id == SalesOrder.channel_id)
+            .outerjoin(Warehouse, Warehouse.id == SalesOrder.warehouse_id).where(where))
 
 
 #: the customer substring indexes of migration 0009 (each absent where the backend could not have it): SQLite's
@@ -532,7 +535,7 @@ def _page(s: Session, f: OrderFilter, limit: int, before_id: int | None) -> list
     ids = list(s.execute(_ids(s, f, limit=limit, before_id=before_id)).scalars())
     if not ids:
         return []
-    rows = {r[0]: r for r in s.execute(_rows_query(ids, array=s.get_bind().dialect.name == "postgresql")).all()}
+    rows = {r[0]: r for r in s.execute(_rows_query(ids, pg=s.get_bind().dialect.name == "postgresql")).all()}
     return [_order_row(rows[i]) for i in ids]
 
 
