@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import termios
 import threading
 import time
 from pathlib import Path
@@ -54,7 +55,12 @@ def test_scan_monitor_prints_raw_symbology_fields_and_verdicts() -> None:
     master, slave = os.openpty()
 
     def scanner() -> None:
-        time.sleep(0.5)  # after the monitor opened (and configured) the port
+        # type once the monitor has opened and configured the port (pyserial turns canonical mode off,
+        # then empties the input buffer): a fixed wait lost the scans on a loaded machine
+        deadline = time.monotonic() + 10
+        while termios.tcgetattr(slave)[3] & termios.ICANON and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
         os.write(master, b"]C10104006381333932\x1d10AB\r\n]E04006381333931\r\n")
 
     t = threading.Thread(target=scanner)
