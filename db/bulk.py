@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -74,8 +75,9 @@ def insert_rows(s: Session, table: str, columns: Sequence[str], rows: Sequence[S
 
 
 def update_by_id(s: Session, table: str, sets: Sequence[tuple[str, str, str]], rows: Sequence[Sequence[Any]]) -> None:
-    """UPDATE many rows by ``id``. ``sets`` are (column, "set" | "add", PostgreSQL type); each row is
-    ``(id, value, …)`` in ``sets`` order. SQLite: executemany; PostgreSQL: one UPDATE … FROM unnest()."""
+    """UPDATE many rows by ``id`` (each id once). ``sets`` are (column, "set" | "add", PostgreSQL type); each
+    row is ``(id, value, …)`` in ``sets`` order. SQLite: UPDATE … FROM (VALUES …) in chunks; PostgreSQL: one
+    UPDATE … FROM unnest()."""
     if not rows:
         return
     conn = s.connection()
@@ -86,9 +88,27 @@ def update_by_id(s: Session, table: str, sets: Sequence[tuple[str, str, str]], r
         sql = f"UPDATE {table} AS t SET {cols} FROM unnest({arrays}) AS u({names}) WHERE t.id = u.id"
         conn.exec_driver_sql(sql, tuple([list(col) for col in zip(*rows, strict=True)]))
         return
-    cols = ", ".join(f"{c} = {c + ' + ' if how == 'add' else ''}?" for c, how, _t in sets)
-    conn.exec_driver_sql(f"UPDATE {table} SET {cols} WHERE id = ?",
-                         [(*r[1:], r[0]) for r in rows])  # type: ignore[arg-type]
+    import sqlite3
+
+    if sqlite3.sqlite_version_info < (3, 33):  # no UPDATE … FROM: one UPDATE per row
+        cols = ", ".join(f"{c} = {c + ' + ' if how == 'add' else ''}?" for c, how, _t in sets)
+        conn.exec_driver_sql(f"UPDATE {table} SET {cols} WHERE id = ?",
+                             [(*r[1:], r[0]) for r in rows])  # type: ignore[arg-type]
+        return
+    # UPDATE … FROM (VALUES …) of ~5000 values a statement: 30-40 % less than one UPDATE per row
+    # (an UPDATE of a table with triggers or foreign keys builds a scratch table per run)
+    width = len(sets) + 1
+    cols = ", ".join(f"{c} = {'t.' + c + ' + ' if how == 'add' else ''}v.column{k}"
+                     for k, (c, how, _t) in enumerate(sets, 2))
+    one = f"({', '.join(['?'] * width)})"
+    per = max(1, 5000 // width)
+    sqls: dict[int, str] = {}
+    for i in range(0, len(rows), per):
+        part = rows[i:i + per]
+        n = len(part)
+        if n not in sqls:
+            sqls[n] = f"UPDATE {table} AS t SET {cols} FROM (VALUES {', '.join([one] * n)}) AS v WHERE t.id = v.column1"
+        conn.exec_driver_sql(sqls[n], tuple(chain.from_iterable(part)))
 
 
 def execute_many(s: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:
