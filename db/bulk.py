@@ -121,10 +121,18 @@ def execute_many(s: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:
 
 
 def fetch(s: Session, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-    """Run a SELECT written with ``?`` placeholders (``%s`` on PostgreSQL) and return its rows (tuple-like)."""
+    """Run a SELECT written with ``?`` placeholders (``%s`` on PostgreSQL) and return its rows as tuples."""
     if _ph(s) != "?":
         sql = sql.replace("?", "%s")
-    return s.connection().exec_driver_sql(sql, tuple(params)).all()  # type: ignore[arg-type]
+    conn = s.connection()
+    result = conn.exec_driver_sql(sql, tuple(params))  # type: ignore[arg-type]
+    try:  # the driver's own tuples: no Row object per row
+        return result.cursor.fetchall()  # type: ignore[union-attr]
+    except conn.dialect.dbapi.Error as exc:  # type: ignore[union-attr]  # as SQLAlchemy would raise it
+        raise DBAPIError.instance(sql, params, exc, conn.dialect.dbapi.Error,  # type: ignore[union-attr]
+                                  dialect=conn.dialect) from exc
+    finally:
+        result.close()
 
 
 def any_of(s: Session, column: str, values: Sequence[int]) -> tuple[str, Any]:
