@@ -11,10 +11,10 @@ For each order (express first, then priority, promised date, channel rank, order
 4. the shortfall is a backorder (status ``backorder`` + an ``out_of_stock`` ticket), re-allocated
    when stock arrives (``allocate_arrivals``, called by receiving) or on the next run.
 
-One transaction per chunk of orders (20k: a whole day's backlog is one run): lock the orders (by id),
-then every free quant of the products involved (``SELECT … FOR UPDATE`` in the fixed (product,
-location, lot, package) order; SQLite's ``BEGIN IMMEDIATE`` serialises writers), compute in memory
-with scaled integers (``_decide``), and write allocations, reservation journal rows (doc ref
+One transaction per chunk of 10k orders (held about as long as a 5k chunk used to be): lock the
+orders (by id), then every free quant of the products involved (``SELECT … FOR UPDATE`` in the fixed
+(product, location, lot, package) order; SQLite's ``BEGIN IMMEDIATE`` serialises writers), compute
+in memory with scaled integers (``_decide``), and write allocations, reservation journal rows (doc ref
 ``SO-<id>``), quant ``reserved``, line caches, statuses and timeline rows set-based, in order id
 order: ``db/bulk.py`` (COPY on PostgreSQL); on SQLite the journal rows are copied from the allocation
 rows just written by one INSERT … SELECT. Id lists go to the database as one parameter (``any_of``),
@@ -56,7 +56,7 @@ from wsms_tui.orders import (
 )
 from wsms_tui.security import Actor
 
-CHUNK = 20000
+CHUNK = 10000
 _FAR = 10**9
 
 
