@@ -34,6 +34,7 @@ from sqlalchemy import (
     true,
     type_coerce,
     union,
+    union_all,
     update,
 )
 from sqlmodel import Session
@@ -404,7 +405,7 @@ _FTS = Table("sales_order_search", MetaData(), Column("rowid", BigInteger), Colu
 _TRGM_INDEX = "ix_sales_order_customer_trgm"
 
 
-def _queue_session(s: Session, searching: bool = True) -> bool:
+def _queue_session(s: Session, walk: bool = False) -> bool:
     """Set up a queue read (once per transaction); True when the customer substring index is there.
 
     PostgreSQL, for the transaction: JIT off — these statements take milliseconds, but on tables without
@@ -412,16 +413,18 @@ def _queue_session(s: Session, searching: bool = True) -> bool:
     ``jit_above_cost`` and compiling alone costs some 40 ms; a plan for each search's own values
     (``force_custom_plan``) — psycopg prepares a statement run 5 times, and the generic plan PostgreSQL then
     settles on knows neither the search text nor the filter values (40–60 ms where the custom plan takes 5);
-    and without a search, no bitmap scans: a filter's page then walks an index in id order and stops after
-    the page (without statistics the planner guesses a few rows and sorts all 37,500 new orders for 200 of
-    them instead). A search keeps them: the trigram index is read by bitmap scans only."""
+    and with ``walk`` (a filter on statuses or a channel, no search: an index holds each status's or the
+    channel's orders in id order) no bitmap scans, so a page walks that index and stops after 200 — without
+    statistics the planner guesses a few rows and sorts all 37,500 new orders for 200 of them instead.
+    Everything else keeps them: the trigram index is read by bitmap scans only, and a date range has no index
+    in id order (an index scan there visits the heap in random order)."""
     if "wsms_queue_indexed" not in s.info:
         conn = s.connection()
         if conn.dialect.name == "postgresql":
             row = conn.exec_driver_sql(
                 "SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true), "
                 "set_config('enable_bitmapscan', %s, true), to_regclass(%s) IS NOT NULL",
-                ("on" if searching else "off", _TRGM_INDEX)).one()
+                ("off" if walk else "on", _TRGM_INDEX)).one()
             s.info["wsms_queue_indexed"] = bool(row[3])
         else:
             s.info["wsms_queue_indexed"] = conn.exec_driver_sql(
@@ -430,10 +433,9 @@ def _queue_session(s: Session, searching: bool = True) -> bool:
 
 
 def _filter_conditions(f: OrderFilter) -> list[Any]:
-    """Everything but the search, on ``sales_order`` alone (a channel or warehouse is looked up by name)."""
+    """Everything but the search and the status, on ``sales_order`` alone (a channel or warehouse is looked up
+    by name)."""
     conds: list[Any] = []
-    if f.status:
-        conds.append(SalesOrder.status.in_(f.status))  # type: ignore[attr-defined]
     if f.channel:
         conds.append(SalesOrder.channel_id == select(SalesChannel.id).where(SalesChannel.name == f.channel)
                      .scalar_subquery())
@@ -502,23 +504,29 @@ def _ids(s: Session, f: OrderFilter, *, limit: int | None, before_id: int | None
          ordered: bool = True) -> Any:
     """A SELECT of the ids ``f`` keeps: newest first when ``ordered``, at most ``limit`` (None: all).
 
-    Each arm of a search keeps at most ``limit`` ids of its own (newest first when ordered) before the union:
-    the union's first ``limit`` are the same, and when the arms are capped at ``cap + 1`` the union has more
-    than ``cap`` exactly when the whole answer has."""
+    A search is a union of arms (``_search_arms``), and so is a filter on several statuses without one (an
+    arm per status walks the status index in id order). Each arm keeps at most ``limit`` ids of its own
+    (newest first when ordered) before the union: the union's first ``limit`` are the same, and when the
+    arms are capped at ``cap + 1`` the union has more than ``cap`` exactly when the whole answer has."""
     searching = bool(f.search and f.search.strip())
-    indexed = _queue_session(s, searching)
+    indexed = _queue_session(s, walk=not searching and bool(f.channel or f.status))
     conds = _filter_conditions(f)
     if before_id is not None:
         conds.append(SalesOrder.id < before_id)
-    if not searching:
-        q = select(SalesOrder.id).correlate(None).where(*conds)
-        return (q.order_by(SalesOrder.id.desc()) if ordered else q).limit(limit)  # type: ignore[union-attr]
-    sqlite = s.get_bind().dialect.name == "sqlite"
-    arms = [(a.where(*conds).order_by(key.desc()) if ordered else a.where(*conds)).limit(limit)
-            for a, key in _search_arms(f.search or "", indexed, sqlite)]
-    if len(arms) == 1:
-        return arms[0]
-    u = union(*(select(a.subquery().c.id) for a in arms)).subquery()
+    if searching:
+        if f.status:
+            conds.append(SalesOrder.status.in_(f.status))  # type: ignore[attr-defined]
+        sqlite = s.get_bind().dialect.name == "sqlite"
+        arms = _search_arms(f.search or "", indexed, sqlite)
+    else:
+        ids = select(SalesOrder.id).correlate(None)
+        arms = [(ids.where(SalesOrder.status == st) if st else ids, SalesOrder.id)
+                for st in dict.fromkeys(f.status or (None,))]
+    selects = [(a.where(*conds).order_by(key.desc()) if ordered else a.where(*conds)).limit(limit) for a, key in arms]
+    if len(selects) == 1:
+        return selects[0]
+    # statuses never overlap: UNION ALL, which a count capped at cap + 1 stops reading early
+    u = (union if searching else union_all)(*(select(a.subquery().c.id) for a in selects)).subquery()
     q = select(u.c.id)
     return (q.order_by(u.c.id.desc()) if ordered else q).limit(limit)
 
