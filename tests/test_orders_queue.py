@@ -107,6 +107,25 @@ def test_search_pages_and_filters(db: Database, admin: Actor, tmp_path: Path) ->
     assert orders.order_count(db, admin, orders.OrderFilter(search="stomer", channel="X")) == 0
 
 
+def test_several_statuses_page_and_count(db: Database, admin: Actor, tmp_path: Path) -> None:
+    seed(db, admin, tmp_path, n=60)
+    db.write(lambda s: s.execute(text("UPDATE sales_order SET status = 'hold' WHERE id % 3 = 0")))
+    status = dict(db.read(lambda s: s.execute(text("SELECT id, status FROM sales_order")).all()))
+    for sts in (("new", "hold"), ("hold", "new", "hold"), ("hold",), ("cancelled", "hold")):
+        f = orders.OrderFilter(status=sts)
+        want = sorted((i for i, st in status.items() if st in sts), reverse=True)
+        paged: list[int] = []
+        before = None
+        while True:
+            page = orders.order_page(db, admin, f, limit=7, before_id=before)
+            paged += [r.id for r in page]
+            if len(page) < 7:
+                break
+            before = page[-1].id
+        assert paged == want
+        assert [orders.order_count(db, admin, f, cap=c) for c in (None, 5)] == [len(want), min(len(want), 6)]
+
+
 def test_the_index_follows_inserts_updates_and_deletes(db: Database, admin: Actor, tmp_path: Path) -> None:
     seed(db, admin, tmp_path, n=5)
     (jurgen,) = everything(db, admin, "jürgen")
