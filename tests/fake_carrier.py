@@ -19,6 +19,8 @@ class FakeCarrier:
         self.api_key = api_key
         self.mode = "ok"
         self.delay = 2.0
+        #: when set by a test, "slow" answers once the test sets this event (``delay`` is then the longest wait)
+        self.gate: threading.Event | None = None
         self.bookings: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         fake = self
@@ -37,7 +39,10 @@ class FakeCarrier:
 
             def _misbehave(self) -> bool:
                 if fake.mode == "slow":
-                    time.sleep(fake.delay)
+                    if fake.gate is not None:
+                        fake.gate.wait(fake.delay)
+                    else:
+                        time.sleep(fake.delay)
                 if fake.mode == "refuse":
                     self._send(422, {"error": "postcode 000000 is not served"})
                     return True
