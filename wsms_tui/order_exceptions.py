@@ -96,6 +96,18 @@ def _rows(s: Session, q) -> list[TicketRow]:  # type: ignore[no-untyped-def]
                       as_utc(r[9]), as_utc(r[10]), r[11]) for r in s.execute(q).all()]
 
 
+def _filtered(s: Session, q: Any, status: tuple[str, ...] | None, code: str | None, order: str | None) -> Any:
+    """``q`` narrowed to the tickets ``ticket_page`` and ``ticket_count`` list (one filter for both)."""
+    t = ExceptionTicket
+    if status:
+        q = q.where(t.status.in_(status))  # type: ignore[attr-defined]
+    if code:
+        q = q.where(t.code == code)
+    if order:
+        q = q.where(t.order_id == find_order_id(s, order))
+    return q
+
+
 def ticket_page(db: Database, actor: Actor, *, status: tuple[str, ...] | None = ACTIVE, code: str | None = None,
                 order: str | None = None, limit: int = 200, before_id: int | None = None) -> list[TicketRow]:
     """Tickets newest first, one keyset page; ``status=None`` for all."""
@@ -103,13 +115,7 @@ def ticket_page(db: Database, actor: Actor, *, status: tuple[str, ...] | None = 
 
     def work(s: Session) -> list[TicketRow]:
         t = ExceptionTicket
-        q = select().select_from(t)
-        if status:
-            q = q.where(t.status.in_(status))  # type: ignore[attr-defined]
-        if code:
-            q = q.where(t.code == code)
-        if order:
-            q = q.where(t.order_id == find_order_id(s, order))
+        q = _filtered(s, select().select_from(t), status, code, order)
         if before_id is not None:
             q = q.where(t.id < before_id)  # type: ignore[operator]
         return _rows(s, q.order_by(t.id.desc()).limit(limit))  # type: ignore[union-attr]
@@ -123,14 +129,7 @@ def ticket_count(db: Database, actor: Actor, *, status: tuple[str, ...] | None =
     require(db, actor, "exceptions.view")
 
     def work(s: Session) -> int:
-        t = ExceptionTicket
-        q = select(func.count()).select_from(t)
-        if status:
-            q = q.where(t.status.in_(status))  # type: ignore[attr-defined]
-        if code:
-            q = q.where(t.code == code)
-        if order:
-            q = q.where(t.order_id == find_order_id(s, order))
+        q = _filtered(s, select(func.count()).select_from(ExceptionTicket), status, code, order)
         return int(s.execute(q).scalar_one())
 
     return db.read(work)
