@@ -66,6 +66,7 @@ CASES = [
         db, a, ids["other"], op_id=f"{a.name}-undo-other")),
     Case("add_user", ("user.add",), lambda db, a, ids: users.add_user(db, a, f"new-by-{a.name}", "clerk", "5678")),
     Case("list_users", ("user.list",), lambda db, a, ids: users.list_users(db, a)),
+    Case("set_active", ("user.manage",), lambda db, a, ids: users.set_active(db, a, a.name, True)),
     Case("stock_page", ("stock.view",), lambda db, a, ids: stock.stock_page(db, a)),
     Case("ledger_page", ("ledger.view",), lambda db, a, ids: stock.ledger_page(db, a)),
     Case("verify_ledger", ("ledger.verify",), lambda db, a, ids: stock.verify_ledger(db, a)),

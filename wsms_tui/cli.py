@@ -277,6 +277,71 @@ def user_list(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     guarded(go)
 
 
+@user_app.command("disable")
+def user_disable(ctx: typer.Context, name: str) -> None:
+    """Disable a user: they can no longer log in (not yourself, not the last active admin)."""
+    c = _ctx(ctx)
+
+    def go() -> None:
+        from wsms_tui.users import set_active
+
+        database = open_db(c)
+        actor = cli_actor(c, database)
+        u = set_active(database, actor, name, False)
+        typer.echo(_("user {n} disabled").format(n=u.name))
+
+    guarded(go)
+
+
+@user_app.command("enable")
+def user_enable(ctx: typer.Context, name: str) -> None:
+    """Enable a disabled user again."""
+    c = _ctx(ctx)
+
+    def go() -> None:
+        from wsms_tui.users import set_active
+
+        database = open_db(c)
+        actor = cli_actor(c, database)
+        u = set_active(database, actor, name, True)
+        typer.echo(_("user {n} enabled").format(n=u.name))
+
+    guarded(go)
+
+
+@user_app.command("pin")
+def user_pin(ctx: typer.Context, name: str) -> None:
+    """Give a user a new PIN, read from standard input or prompted for twice; lifts a login lockout."""
+    c = _ctx(ctx)
+
+    def go() -> None:
+        from wsms_tui.users import set_pin
+
+        database = open_db(c)
+        actor = cli_actor(c, database)
+        u = set_pin(database, actor, name, _read_pin(True))
+        typer.echo(_("user {n} has a new PIN").format(n=u.name))
+
+    guarded(go)
+
+
+@user_app.command("role")
+def user_role(ctx: typer.Context, name: str,
+              role: Annotated[str, typer.Argument(help="admin, supervisor, clerk or finance")]) -> None:
+    """Change a user's role (the last active admin stays admin)."""
+    c = _ctx(ctx)
+
+    def go() -> None:
+        from wsms_tui.users import set_role
+
+        database = open_db(c)
+        actor = cli_actor(c, database)
+        u = set_role(database, actor, name, role)
+        typer.echo(_("user {n} now has role {r}").format(n=u.name, r=u.role))
+
+    guarded(go)
+
+
 # ------------------------------------------------------------------ imports
 
 

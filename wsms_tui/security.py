@@ -54,6 +54,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "replen.move": frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CLERK}),
     "user.add": frozenset({Role.ADMIN}),
     "user.list": OFFICE,
+    "user.manage": frozenset({Role.ADMIN}),
     "demo.build": frozenset({Role.ADMIN}),
     "count.view": ALL,
     "count.plan": OFFICE,

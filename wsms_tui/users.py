@@ -1,4 +1,5 @@
-"""Users and logins: add/list users, PIN login with a growing delay after repeated failures."""
+"""Users and logins: add/list users, disable/enable them, reset PINs, change roles, PIN login with a
+growing delay after repeated failures."""
 
 from __future__ import annotations
 
@@ -48,10 +49,7 @@ def add_user(db: Database, actor: Actor, name: str, role: str, pin: str, full_na
     name = name.strip()
     if not name or len(name) > 64 or any(c.isspace() for c in name):
         raise BadInput(_("a user name is 1 to 64 characters without spaces"))
-    try:
-        r = Role(role)
-    except ValueError:
-        raise BadInput(_("role must be one of: {roles}").format(roles=", ".join(x.value for x in Role))) from None
+    r = _parse_role(role)
     check_pin_shape(pin)
     pin_hash = hash_pin(pin)
 
@@ -77,6 +75,99 @@ def list_users(db: Database, actor: Actor) -> list[UserInfo]:
         UserInfo(u.id, u.name, u.full_name, u.role, u.active)
         for u in s.execute(select(User).where(User.is_system == False).order_by(User.name)).scalars()  # noqa: E712
     ])
+
+
+def _parse_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise BadInput(_("role must be one of: {roles}").format(roles=", ".join(x.value for x in Role))) from None
+
+
+def _info(u: User) -> UserInfo:
+    assert u.id is not None
+    return UserInfo(u.id, u.name, u.full_name, u.role, u.active)
+
+
+def _lock_active_admins(s: Session) -> list[int]:
+    """Lock the active (non-system) admins' rows, in id order, and return their ids.
+
+    Called first in a transaction that may take away an admin, so two admins disabling or demoting
+    each other queue on these rows (PostgreSQL) or on the write lock (SQLite, ``BEGIN IMMEDIATE``):
+    the second sees the first's change and the last active admin always stays."""
+    q = (select(User.id).where(User.role == Role.ADMIN.value, User.active == True,  # noqa: E712
+                               User.is_system == False).order_by(User.id).with_for_update())  # noqa: E712
+    return [int(i) for i in s.execute(q).scalars()]
+
+
+def _target(s: Session, name: str) -> User:
+    """The (locked) user called ``name``; the built-in system user counts as unknown."""
+    u = s.execute(select(User).where(User.name == name).with_for_update()).scalars().first()
+    if u is None or u.is_system:
+        raise BadInput(_("there is no user {name}: check the name in the user list").format(name=name))
+    return u
+
+
+def set_active(db: Database, actor: Actor, name: str, active: bool) -> UserInfo:
+    """Disable (no more logins) or enable a user. Refuses disabling oneself or the last active admin."""
+    require(db, actor, "user.manage", f"user:{name}")
+    name = name.strip()
+
+    def work(s: Session) -> UserInfo:
+        admins = [] if active else _lock_active_admins(s)  # admins first, then the target: one lock order
+        u = _target(s, name)
+        if u.active == active:
+            return _info(u)
+        if not active and u.id == actor.user_id:
+            raise BadInput(_("you cannot disable yourself: ask another admin to do it"))
+        if admins == [u.id]:
+            raise BadInput(_("{name} is the last active admin and cannot be disabled: make another user admin "
+                             "first").format(name=u.name))
+        s.execute(update(User).where(User.id == u.id).values(active=active))
+        audit.record(s, actor, "user.enable" if active else "user.disable", f"user:{u.id}", {"name": u.name})
+        assert u.id is not None
+        return UserInfo(u.id, u.name, u.full_name, u.role, active)
+
+    return db.write(work)
+
+
+def set_pin(db: Database, actor: Actor, name: str, pin: str) -> UserInfo:
+    """Give a user a new PIN and lift any login lockout (the failure count starts again at zero)."""
+    require(db, actor, "user.manage", f"user:{name}")
+    name = name.strip()
+    check_pin_shape(pin)
+    pin_hash = hash_pin(pin)
+
+    def work(s: Session) -> UserInfo:
+        u = _target(s, name)
+        s.execute(update(User).where(User.id == u.id).values(pin_hash=pin_hash, failed_logins=0, locked_until=None))
+        audit.record(s, actor, "user.pin", f"user:{u.id}", {"name": u.name})
+        return _info(u)
+
+    return db.write(work)
+
+
+def set_role(db: Database, actor: Actor, name: str, role: str) -> UserInfo:
+    """Change a user's role. Refuses taking the admin role from the last active admin."""
+    require(db, actor, "user.manage", f"user:{name}")
+    name = name.strip()
+    r = _parse_role(role)
+
+    def work(s: Session) -> UserInfo:
+        admins = [] if r == Role.ADMIN else _lock_active_admins(s)  # admins first, then the target
+        u = _target(s, name)
+        if u.role == r.value:
+            return _info(u)
+        if admins == [u.id]:
+            raise BadInput(_("{name} is the last active admin and must stay admin: make another user admin "
+                             "first").format(name=u.name))
+        was = u.role
+        s.execute(update(User).where(User.id == u.id).values(role=r.value))
+        audit.record(s, actor, "user.role", f"user:{u.id}", {"name": u.name, "from": was, "to": r.value})
+        assert u.id is not None
+        return UserInfo(u.id, u.name, u.full_name, r.value, u.active)
+
+    return db.write(work)
 
 
 def _aware(t: datetime) -> datetime:
