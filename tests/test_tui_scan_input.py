@@ -197,3 +197,54 @@ def test_timing_is_a_local_hint(monkeypatch: Any) -> None:
     monkeypatch.setenv("SSH_CONNECTION", "192.0.2.1 50000 192.0.2.2 22")
     assert scan_interkey_ms(settings("auto"), headless=False) == 0
     assert scan_interkey_ms(settings("on"), headless=False) == 40
+
+
+# -- pastes, over-long scans, AIM symbology identifiers ----------------------------------------
+
+
+class RecordingApp(ScanApp):
+    """ScanApp that also keeps every Scanned and Refused message and every bell."""
+
+    def __init__(self, **scan_options: Any) -> None:
+        super().__init__(**scan_options)
+        self.messages: list[ScanInput.Scanned] = []
+        self.refused: list[ScanInput.Refused] = []
+        self.bells = 0
+
+    def on_scan_input_scanned(self, message: ScanInput.Scanned) -> None:
+        # Textual also runs ScanApp's handler (it calls each class's handler in the MRO): it keeps app.scans
+        self.messages.append(message)
+
+    def on_scan_input_refused(self, message: ScanInput.Refused) -> None:
+        self.refused.append(message)
+
+    def bell(self) -> None:
+        self.bells += 1
+
+
+@async_test
+async def test_a_paste_splits_only_at_cr_lf_crlf_and_tab_and_keeps_gs() -> None:
+    """str.splitlines() also breaks at GS, FS, RS, VT, FF, NEL and U+2028: a pasted GS1 code must not."""
+    first = f"0104006381333931{GS}10LOT-1{GS}17301231"
+    second = f"0109506000134352{GS}10L\x1c\x1e\x0b\x0c\x85\u2028X"
+    app = RecordingApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        app.post_message(events.Paste(f"{first}\r\n{second}\n"))
+        await settle(pilot, app, 2)
+        await pilot.pause()
+        assert [v for v, _ in app.scans] == [first, second]
+        app.scans.clear()
+        app.post_message(events.Paste(f"A{GS}1\rB{GS}2\tC{GS}3"))
+        await settle(pilot, app, 3)
+    assert [v for v, _ in app.scans] == [f"A{GS}1", f"B{GS}2", f"C{GS}3"]
+
+
+@async_test
+async def test_a_pasted_gs_substitute_becomes_gs() -> None:
+    app = RecordingApp(gs_substitutes=("<GS>",))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        app.post_message(events.Paste("0104006381333931<GS>10L1\n0104006381333931\x1d10L2\n"))
+        await settle(pilot, app, 2)
+    assert [v for v, _ in app.scans] == [f"0104006381333931{GS}10L1", f"0104006381333931{GS}10L2"]

@@ -11,7 +11,8 @@ order, so a burst of 100 scans yields 100 ``Scanned`` messages, whole and in ord
   and the prefix is not part of the value (text typed by hand without the prefix is still accepted);
 * configured GS substitutes (e.g. ``<GS>``) in a scan become ``\\x1d`` in the value;
 * Backspace deletes the last character, Escape clears the buffer (and bubbles when it is empty);
-* a paste is one scan per line;
+* a paste is one scan per line: it is split at CR, LF, CRLF and Tab only (GS, FS, RS, VT, FF, NEL,
+  U+2028 … stay inside the scan, GS as ``\\x1d``);
 * ``mask`` (e.g. ``•``) hides what was typed, for PINs;
 * with ``interkey_ms`` (inter-key timing, a local hint: off over SSH, where network jitter breaks
   timing), a scanner that sends no terminator is framed by its speed: a run of at least
@@ -25,6 +26,7 @@ Other keys (function keys, arrows, ``ctrl+q`` …) bubble to the screen and the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from time import monotonic
 
@@ -39,6 +41,8 @@ TERMINATOR_KEYS = frozenset({"enter", "ctrl+j", "ctrl+m", "tab"})
 GS_KEYS = frozenset({"ctrl+right_square_bracket"})
 BACKSPACE_KEYS = frozenset({"backspace", "ctrl+h"})
 MAX_BUFFER = 4096
+#: where a paste is split into scans: CR, LF, CRLF and Tab (the terminator keys), nothing else
+PASTE_SCAN_END = re.compile(r"\r\n|[\r\n\t]")
 #: the shortest run of fast keys that inter-key timing takes for a scan (a person's key rollover is shorter)
 MIN_TIMED_LEN = 4
 
@@ -116,8 +120,7 @@ class ScanInput(Widget, can_focus=True):
     def on_paste(self, event: events.Paste) -> None:
         event.prevent_default()
         event.stop()
-        lines = event.text.splitlines()
-        for line in lines:
+        for line in PASTE_SCAN_END.split(event.text):
             self._feed(line)
             self._finish()
 
