@@ -151,3 +151,55 @@ def test_parse_expiry() -> None:
     assert str(parse_expiry("2027-03-01")) == "2027-03-01"
     assert str(parse_expiry("270301")) == "2027-03-01"
     assert parse_expiry("2027-02-30") is None and parse_expiry("x") is None
+
+
+def test_a_clerk_at_the_supervisor_prompt_is_refused_and_the_desk_goes_on(
+        db: Database, admin: Actor, tmp_path: Path) -> None:
+    """A clerk's own name and PIN at the over-receipt prompt is refused in red and the flow asks for a
+    supervisor again (no assertion, no "receiving failed" on later scans); a supervisor then approves."""
+    flow, _clerk = setup(db, admin, tmp_path)
+    make_actor(db, "clerk", name="clerk2", pin="2222")
+    make_actor(db, "supervisor", name="boss", pin="9999")
+    flow.feed("PO-1")
+    flow.feed(GTIN_P1)
+    flow.feed("31")
+    assert flow.feed("A-01").step == "supervisor_user"
+    assert flow.feed("clerk2").step == "supervisor_pin"
+    v = flow.feed("2222")
+    assert (v.step, v.level, v.bell, v.secret) == ("supervisor_user", "error", True, False), v
+    assert "clerk2 is not a supervisor" in v.message and "Supervisor user" in v.prompt
+    assert on_hand(db, admin, "P1") == {}
+    v = flow.feed("boss")
+    assert v.step == "supervisor_pin" and v.secret
+    v = flow.feed("9999")
+    assert v.step == "product" and v.level == "ok" and "31/30" in v.message, v
+    assert on_hand(db, admin, "P1") == {("A-01", None): 31}
+    # refused again, then Esc (%CMD:CANCEL) drops the line and the desk scans on
+    flow.feed(GTIN_P1)
+    flow.feed("A-01")
+    flow.feed("clerk2")
+    assert flow.feed("2222").step == "supervisor_user"
+    v = flow.feed("%CMD:CANCEL")
+    assert v.step == "product" and v.draft is None
+    assert flow.feed(GTIN_P1).step == "location"
+    assert stock.verify_ledger(db, admin).ok
+
+
+def test_a_refusal_after_the_supervisor_pin_goes_back_to_the_location(
+        db: Database, admin: Actor, tmp_path: Path) -> None:
+    """The supervisor approved but the ledger refuses (a serial in stock already): the line is kept at the
+    location step with the reason, never left on the PIN prompt."""
+    flow, _clerk = setup(db, admin, tmp_path)
+    make_actor(db, "supervisor", name="boss", pin="9999")
+    flow.feed("PO-1")
+    for serial in ("SN-1", "SN-2", "SN-1"):
+        flow.feed("SER1")
+        flow.feed(serial)
+        v = flow.feed("A-01")
+    assert v.step == "supervisor_user"
+    flow.feed("boss")
+    v = flow.feed("9999")
+    assert v.step == "location" and v.level == "error" and "already in stock" in v.message and not v.secret, v
+    assert v.draft and v.draft.lot == "SN-1"
+    assert flow.feed("%CMD:CANCEL").step == "product"
+    assert on_hand(db, admin, "SER1") == {("A-01", "SN-1"): 1, ("A-01", "SN-2"): 1}

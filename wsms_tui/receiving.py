@@ -126,6 +126,11 @@ def _hide_expected(actor: Actor, blind: bool) -> bool:
     return blind and actor.role == Role.CLERK
 
 
+def may_approve_over_receipt(actor: Actor) -> bool:
+    """Who may approve an over-receipt with their PIN at the desk: a supervisor or an admin."""
+    return actor.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
 def _receipt(s: Session, reference: str) -> Receipt:
     r = s.execute(select(Receipt).where(Receipt.reference == reference.strip())).scalars().first()
     if r is None:
@@ -221,7 +226,7 @@ def receive_line(db: Database, actor: Actor, *, receipt: str, product: int | str
     q = ledger.to_qty(qty)
     if q <= 0:
         raise BadInput(_("quantity must be more than zero, not {qty}").format(qty=q))
-    if approved_by is not None and approved_by.role not in (Role.SUPERVISOR, Role.ADMIN):
+    if approved_by is not None and not may_approve_over_receipt(approved_by):
         raise BadInput(_("{name} is not a supervisor: over-receipt needs a supervisor's PIN").format(
             name=approved_by.name))
 

@@ -182,7 +182,7 @@ class ReceivingFlow:
         if not value:
             return self._show(self._step)
         if value.upper() == f"{COMMAND_PREFIX}CANCEL":
-            self.draft = None
+            self.draft, self._supervisor = None, None
             return self._show("product" if self.receipt else "receipt", message=_("line cancelled"))
         if self._step == "receipt":
             return self.open_receipt(value)
@@ -296,19 +296,30 @@ class ReceivingFlow:
         return self._show("supervisor_pin", prompt=_("PIN of {u}").format(u=value), secret=True)
 
     def _on_supervisor_pin(self, value: str, raw: str) -> FlowView:
-        assert self._supervisor is not None and self.draft is not None
+        if self._supervisor is None or self.draft is None:  # never expected: ask for the supervisor again
+            return self._ask_supervisor(_("name the supervisor first"))
         try:
             sup = users.authenticate(self.db, self._supervisor, value, self.actor.terminal)
         except WsmsError as exc:
             self._supervisor = None
-            return self._show("supervisor_user", prompt=_("Supervisor user (over-receipt)"), message=str(exc),
-                              level="error", bell=True)
-        location, self._supervisor = self._pending_location, None
-        return self._post(location, self.draft.raw_product_scan, approved_by=sup)
+            return self._ask_supervisor(str(exc))
+        self._supervisor = None
+        if not receiving.may_approve_over_receipt(sup):
+            # a clerk's own name and PIN: refused here (never posted), and audited with the name only
+            why = _("{name} is not a supervisor: over-receipt needs a supervisor's name and PIN (Esc cancels "
+                    "the line)").format(name=sup.name)
+            record_rejected_scan(self.db, self.actor, desk="receiving", raw=sup.name, reason=why)
+            return self._ask_supervisor(why)
+        return self._post(self._pending_location, self.draft.raw_product_scan, approved_by=sup)
 
     # -- helpers -----------------------------------------------------------------------------
 
     _pending_location: str = ""
+
+    def _ask_supervisor(self, message: str) -> FlowView:
+        """Back to asking for a supervisor's name, the refusal in red (the line waits; Esc cancels it)."""
+        return self._show("supervisor_user", prompt=_("Supervisor user (over-receipt)"), message=message,
+                          level="error", bell=True)
 
     def _is_location(self, value: str) -> bool:
         from wsms_tui.ledger import location_ref
@@ -356,9 +367,14 @@ class ReceivingFlow:
                 approved_by=approved_by)
         except receiving.OverReceipt as exc:
             self._pending_location = location
-            return self._show("supervisor_user", prompt=_("Supervisor user (over-receipt)"), message=str(exc),
-                              level="error", bell=True)
+            return self._ask_supervisor(str(exc))
         except WsmsError as exc:
+            if self._step in ("supervisor_user", "supervisor_pin"):
+                # refused after the supervisor's PIN: back to the location step with the line kept (audited
+                # with the location, never with the PIN that was typed last)
+                record_rejected_scan(self.db, self.actor, desk="receiving", raw=location, reason=str(exc))
+                self._suggest("")
+                return self._show("location", message=str(exc), level="error", bell=True)
             return self._reject(raw, str(exc), keep_step=True)
         self.draft = None
         self._detail = _with_received(self._receipt_view(), res.line_no, res.received_qty)
