@@ -203,3 +203,18 @@ def test_a_refusal_after_the_supervisor_pin_goes_back_to_the_location(
     assert v.draft and v.draft.lot == "SN-1"
     assert flow.feed("%CMD:CANCEL").step == "product"
     assert on_hand(db, admin, "SER1") == {("A-01", "SN-1"): 1, ("A-01", "SN-2"): 1}
+
+
+def test_blind_over_receipt_message_hides_the_expected_quantity(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    f = tmp_path / "blind.csv"
+    f.write_text("reference,supplier,expected_date,sku,qty,lot,expiry,blind\n"
+                 "PO-B,Acme,2026-11-30,P1,4,,,true\n", encoding="utf-8")
+    receiving.import_receipts(db, admin, f)
+    flow.feed("PO-B")
+    flow.feed(GTIN_P1)
+    flow.feed("5")
+    v = flow.feed("A-01")
+    assert v.step == "supervisor_user" and v.level == "error"
+    assert "exceed what is expected" in v.message and "supervisor" in v.message
+    assert "4" not in v.message, v.message  # the expected quantity is not shown

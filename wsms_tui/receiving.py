@@ -250,6 +250,9 @@ def receive_line(db: Database, actor: Actor, *, receipt: str, product: int | str
                 * (1 + r.tolerance_pct / 100)
             over = line.received_qty + q > limit and total_for_product > limit_all
             if over and approved_by is None:
+                if r.blind:  # a blind receipt never tells the desk what is expected, not even here
+                    raise OverReceipt(_("{sku}: {got} would exceed what is expected on {ref}; a supervisor must "
+                                        "approve").format(sku=prod.sku, got=total_for_product, ref=r.reference))
                 raise OverReceipt(_("{sku}: {got} would exceed the expected {exp} on {ref}; a supervisor must "
                                     "approve").format(sku=prod.sku, got=total_for_product,
                                                       exp=sum((ln.expected_qty for ln, p in lines if p.id == prod.id),
