@@ -46,7 +46,14 @@ class PrinterUnavailable(PrinterError):
 
 
 class AmbiguousWrite(PrinterError):
-    """Sending started but was not confirmed: the printer may or may not print the job."""
+    """Sending started but was not confirmed: the printer may or may not print the job.
+
+    ``possibly_sent`` is how many leading bytes of the data may have reached the printer (None:
+    maybe all of it). When they hold no ``^XZ``, no format of the job can have been completed."""
+
+    def __init__(self, message: str, possibly_sent: int | None = None) -> None:
+        super().__init__(message)
+        self.possibly_sent = possibly_sent
 
 
 class BadFormat(PrinterError):
@@ -217,12 +224,16 @@ class SerialPrinter:
         trying ``~JX`` and closing the port); one before it raises ``PrinterUnavailable``."""
         port = self._require()
         sent = 0
+        attempted = 0  # bytes handed to the port so far, the chunk being written included
         try:
             while sent < len(data):
-                n = port.write(data[sent:sent + self.chunk])
+                piece = data[sent:sent + self.chunk]
+                attempted = sent + len(piece)
+                n = port.write(piece)
                 sent += n if n else 0
                 if not n:
                     raise serial.SerialTimeoutException("the printer accepted no data")
+            attempted = len(data)
             port.flush()
         except (serial.SerialException, OSError) as exc:
             if isinstance(exc, serial.SerialTimeoutException):
@@ -230,7 +241,8 @@ class SerialPrinter:
             self.close()
             if sent == 0 and not isinstance(exc, serial.SerialTimeoutException):
                 raise PrinterUnavailable(f"{self.url}: {exc}") from None
-            raise AmbiguousWrite(f"{self.url}: sending stopped after {sent} of {len(data)} bytes: {exc}") from None
+            raise AmbiguousWrite(f"{self.url}: sending stopped after {sent} of {len(data)} bytes: {exc}",
+                                 possibly_sent=attempted) from None
 
     def cancel_partial(self) -> None:
         """Send ``~JX`` (cancel a partially received format); errors are ignored."""

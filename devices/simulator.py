@@ -9,7 +9,9 @@ do, so tests can prove that a job prints exactly once:
     head_open=2            … "head open";  also pause=N, ribbon_out=N, buffer_full=N
     silence=2              the next 2 ~HS queries get no answer at all
     disconnect_mid_job=1   the next job is cut: half of it arrives, then the connection drops
-                           (the half format is discarded, as ~JX would)
+                           (the printer keeps the half format, as a Zebra does: ~HS reports
+                           "partial format in progress" until ~JX cancels it; without ~JX the
+                           next format would be glued to it)
     silence_after_job=1    the next job prints, then the following ~HS gets no answer
 
 Steps are separated by commas, semicolons or new lines; ``#`` starts a comment. Each counter
@@ -71,6 +73,7 @@ class ZebraSimulator:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._pending_silence_after_job = 0
+        self._partial: bytes = b""  # a format cut by a dropped connection, kept until ~JX (or glued)
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -86,8 +89,24 @@ class ZebraSimulator:
             return True
         return False
 
-    def host_status(self) -> bytes | None:
-        """The ``~HS`` answer now, or None for silence."""
+    def keep_partial(self, data: bytes) -> None:
+        """A connection ended inside a format: the printer keeps the half (like a real Zebra)."""
+        with self._lock:
+            self._partial = bytes(data)
+
+    def take_partial(self) -> bytes:
+        """The half format a new connection continues (empty when there is none)."""
+        with self._lock:
+            data, self._partial = self._partial, b""
+            return data
+
+    @property
+    def partial_pending(self) -> bool:
+        with self._lock:
+            return bool(self._partial)
+
+    def host_status(self, partial: bool = False) -> bytes | None:
+        """The ``~HS`` answer now, or None for silence (``partial``: a format is in progress)."""
         with self._lock:
             self.queries += 1
             if self._pending_silence_after_job > 0:
@@ -100,7 +119,7 @@ class ZebraSimulator:
             pause = int(self._take("pause"))
             ribbon = int(self._take("ribbon_out"))
             full = int(self._take("buffer_full"))
-        one = f"030,{paper},{pause},{self.label_length:04d},000,{full},0,0,000,0,0,0"
+        one = f"030,{paper},{pause},{self.label_length:04d},000,{full},0,{int(partial)},000,0,0,0"
         two = f"001,0,{head},{ribbon},0,2,6,0,00000000,1,000"
         three = "1234,0"
         return b"".join(b"\x02" + s.encode() + b"\x03\r\n" for s in (one, two, three))
@@ -127,9 +146,8 @@ class _Stream:
     def __init__(self, sim: ZebraSimulator, reply: Callable[[bytes], None]) -> None:
         self.sim = sim
         self.reply = reply
-        self.buf = bytearray()
-        self.in_format = False
-        self.drop_this_format = False
+        self.buf = bytearray(sim.take_partial())  # a half format left by a dropped connection
+        self.in_format = bool(self.buf)
 
     def feed(self, data: bytes) -> bool:
         """Process bytes; False when the connection must be dropped (a disconnect fault)."""
@@ -151,9 +169,9 @@ class _Stream:
                 del self.buf[:i_fmt]
                 self.in_format = True
                 if self.sim.take_disconnect():
-                    self.sim.discarded += 1
-                    self.buf.clear()
-                    self.in_format = False
+                    end = self.buf.find(b"^XZ")
+                    limit = end if end != -1 else len(self.buf)
+                    del self.buf[max(3, limit // 2):]  # half of the format arrived, the rest is lost
                     return False
             end = self.buf.find(b"^XZ")
             tilde = self.buf.find(b"~")
@@ -175,7 +193,7 @@ class _Stream:
 
     def _control(self, cmd: bytes) -> None:
         if cmd == b"~HS":
-            answer = self.sim.host_status()
+            answer = self.sim.host_status(partial=self.in_format)
             if answer is not None:
                 self.reply(answer)
         elif cmd in (b"~JX", b"~JA"):
@@ -186,8 +204,8 @@ class _Stream:
             self.in_format = False
 
     def close(self) -> None:
-        if self.in_format:
-            self.sim.discarded += 1  # a half format dies with its connection
+        if self.in_format and self.buf:
+            self.sim.keep_partial(bytes(self.buf))  # the printer waits for the rest of the format
         self.buf.clear()
         self.in_format = False
 
@@ -257,7 +275,8 @@ class TcpPrinterServer(threading.Thread):
 
 class FdPrinterServer(threading.Thread):
     """Serves a ``ZebraSimulator`` over a file descriptor (e.g. a pty master): a serial printer.
-    A disconnect fault here only discards the half format (a pty cannot be unplugged from inside)."""
+    A disconnect fault here loses the rest of the data read with the cut job (a cable pulled and
+    put back: a pty cannot be unplugged from inside); the half format stays in progress."""
 
     def __init__(self, sim: ZebraSimulator, fd: int) -> None:
         super().__init__(name="zebra simulator (fd)", daemon=True)

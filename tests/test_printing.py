@@ -1,11 +1,13 @@
 """Printers, the print worker and the fake Zebra: over a loopback TCP port and over a real pty.
 
-Fault scripts (paper out, head open, silence, disconnect mid-job) must end with every job printed
-exactly once; a serialized (SSCC) job whose sending was not confirmed is never sent again.
+Fault scripts (paper out, head open, silence, disconnect mid-job, silence after a job) must end with
+every job printed exactly once, or held for a person when the printer cannot tell whether it printed:
+no job whose sending was not confirmed is ever sent again on a guess.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -15,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from wsms_tui.devices.printer import (
+    AmbiguousWrite,
     BadFormat,
+    PrinterStatus,
     PrinterUnavailable,
     open_printer,
     parse_host_status,
@@ -183,18 +187,103 @@ def test_serialized_job_cut_mid_send_is_held(server: TcpPrinterServer, sim: Zebr
     assert sim.labels == [] and out.sending == ["pallet"]
 
 
-def test_plain_job_can_be_held_too_when_resend_is_off(server: TcpPrinterServer, sim: ZebraSimulator) -> None:
+@contextlib.contextmanager
+def fake_printer(kind: str, sim: ZebraSimulator) -> Iterator[str]:
+    """The fake Zebra on a loopback TCP port or behind a pty (a serial printer); yields its URL."""
+    if kind == "tcp":
+        with TcpPrinterServer(sim) as srv:
+            yield srv.url
+        return
+    master, slave = os.openpty()
+    try:
+        with FdPrinterServer(sim, master):
+            yield os.ttyname(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs pseudo-terminals")
+@pytest.mark.parametrize("kind", ["tcp", "pty"])
+@pytest.mark.parametrize(("script", "held"), [
+    ("silence_after_job=1", True),  # it printed, then no answer: the printer cannot tell → held, not resent
+    ("silence_after_job=1, silence=2", True),
+    ("disconnect_mid_job=1", False),  # the printer reports the cut format: ~JX, sent again, prints once
+    ("disconnect_mid_job=1, paper_out=2", False),
+    ("paper_out=3", False),  # nothing is sent until the paper is back
+    ("head_open=2, silence=1", False),
+])
+def test_plain_jobs_print_exactly_once_or_are_held(kind: str, script: str, held: bool) -> None:
+    sim = ZebraSimulator()
+    sim.add_faults(script)
+    jobs = [PrintJob(n, label(n)) for n in (1, 2, 3)]
+    with fake_printer(kind, sim) as url:
+        out = run_jobs(url, jobs)
+    assert len(sim.labels) == len(set(sim.labels)), "no label printed twice"
+    assert sim.labels == [label(1), label(2), label(3)], "each label exactly once, in order"
+    if held:
+        assert [j for j, _ in out.held] == [1] and "cannot tell" in out.held[0][1]
+        assert out.printed == [2, 3] and out.sending.count(1) == 1, "a held job is never sent again"
+    else:
+        assert out.printed == [1, 2, 3] and not out.held
+    if "disconnect" in script:
+        assert sim.discarded == 1 and sim.cancels >= 1 and not sim.partial_pending
+    assert all(v == 0 for v in sim.faults.values())
+
+
+def test_a_cut_job_of_several_formats_is_held(server: TcpPrinterServer, sim: ZebraSimulator) -> None:
     sim.add_faults("disconnect_mid_job=1")
-    out = run_jobs(server.url, [PrintJob(1, label(1))], resend_ambiguous=False)
-    assert [j for j, _ in out.held] == [1] and sim.labels == []
+    out = run_jobs(server.url, [PrintJob("two", label(1) + label(2)), PrintJob("next", label(3))])
+    assert [j for j, _ in out.held] == ["two"] and out.printed == ["next"]
+    assert sim.labels == [label(3)] and out.sending.count("two") == 1
 
 
-def test_a_job_that_may_have_printed_before_a_restart_is_held_if_serialized(
+class CutOnce:
+    """A transport whose first send stops after ``cut`` bytes (maybe sent), then works."""
+
+    url = "fake://"
+    can_report_status = True
+
+    def __init__(self, cut: int) -> None:
+        self.cut = cut
+        self.log: list[bytes] = []
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def send(self, data: bytes) -> None:
+        if not self.log:
+            self.log.append(b"cut")
+            raise AmbiguousWrite("sending stopped", possibly_sent=self.cut)
+        self.log.append(data)
+
+    def query_status(self) -> PrinterStatus:
+        return parse_host_status(b"\x02030,0,0,1245,000,0,0,0,000,0,0,0\x03\x02001,0,0,0,0,2,6,0,00000000,1,000\x03")
+
+    def cancel_partial(self) -> None:
+        self.log.append(b"~JX")
+
+
+@pytest.mark.parametrize("serialized", [False, True])
+def test_a_write_cut_before_the_format_ended_is_sent_again(serialized: bool) -> None:
+    t = CutOnce(cut=len(label(1)) - 2)  # "^X" of "^XZ" may have gone, not the whole ^XZ
+    out = run_jobs(t.url, [PrintJob(1, label(1), serialized=serialized)], transport=t)
+    assert out.printed == [1] and not out.held
+    assert t.log == [b"cut", b"~JX", label(1)], "~JX first, then the whole job once"
+    t = CutOnce(cut=len(label(1)))  # the whole format may have arrived: no resend
+    out = run_jobs(t.url, [PrintJob(1, label(1), serialized=serialized)], transport=t)
+    assert [j for j, _ in out.held] == [1] and t.log[0] == b"cut" and label(1) not in t.log
+
+
+def test_a_job_that_may_have_printed_before_a_restart_is_held(
         server: TcpPrinterServer, sim: ZebraSimulator) -> None:
     out = run_jobs(server.url, [PrintJob("s", label(1), serialized=True, ambiguous_before=True),
-                                PrintJob("p", label(2), ambiguous_before=True)])
-    assert [j for j, _ in out.held] == ["s"] and out.printed == ["p"]
-    assert sim.labels == [label(2)]
+                                PrintJob("p", label(2), ambiguous_before=True), PrintJob("new", label(3))])
+    assert [j for j, _ in out.held] == ["s", "p"] and out.printed == ["new"]
+    assert sim.labels == [label(3)]
 
 
 def test_bad_payload_fails_without_sending(server: TcpPrinterServer, sim: ZebraSimulator) -> None:

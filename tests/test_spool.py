@@ -82,10 +82,11 @@ def test_jobs_survive_a_restart_and_an_uncertain_sscc_waits_for_a_person(
     db.write(lambda s: s.execute(update(PrintJobRow).values(status="printing")))
     r = runner(db, clerk, server.url)
     try:
-        wait_until(lambda: statuses(db) == {js.id: "needs_decision", jp.id: "printed"})
+        wait_until(lambda: statuses(db) == {js.id: "needs_decision", jp.id: "needs_decision"})
     finally:
         r.stop()
-    assert [lb.decode() for lb in sim.labels] == [plain.zpl.strip()]  # the SSCC label is never resent by itself
+    assert sim.labels == []  # an uncertain label is never resent by itself, SSCC or plain
+    assert printing.mark_printed(db, clerk, jp.id, reason="it is on the shelf").status == "printed"
     with pytest.raises(BadInput, match="say why"):
         printing.reprint(db, clerk, js.id, reason="")
     redo = printing.reprint(db, clerk, js.id, reason="label torn at the applicator")
@@ -96,7 +97,7 @@ def test_jobs_survive_a_restart_and_an_uncertain_sscc_waits_for_a_person(
         wait_until(lambda: statuses(db)[redo.id] == "printed")
     finally:
         r.stop()
-    assert [lb.decode() for lb in sim.labels] == [plain.zpl.strip(), sscc.zpl.strip()]
+    assert [lb.decode() for lb in sim.labels] == [sscc.zpl.strip()]
     actions = db.read(lambda s: s.execute(select(AuditEvent.action).where(
         AuditEvent.action.like("print.%"))).scalars().all())  # type: ignore[attr-defined]
     assert actions.count("print.reprint") == 1 and "print.needs_decision" in actions
@@ -131,3 +132,19 @@ def test_reprint_rules_and_permissions(db: Database, admin: Actor, server: TcpPr
     with pytest.raises(BadInput, match="no printer"):
         printing.resolve_printer(printing.Settings(), "nowhere")
     assert printing.resolve_printer(printing.Settings(), "socket://127.0.0.1:9100").url.startswith("socket://")
+
+
+def test_a_plain_label_the_printer_cannot_confirm_is_held_not_printed_twice(
+        db: Database, admin: Actor, server: TcpPrinterServer, sim: ZebraSimulator) -> None:
+    clerk = make_actor(db, "clerk")
+    sim.add_faults("silence_after_job=1")  # the first label prints, then the printer says nothing
+    j1 = printing.queue_label(db, clerk, printer="dock1", label=labels.location_label("C-1"), idempotency_key="c1")
+    j2 = printing.queue_label(db, clerk, printer="dock1", label=labels.location_label("C-2"), idempotency_key="c2")
+    r = runner(db, clerk, server.url)
+    try:
+        wait_until(lambda: statuses(db) == {j1.id: "needs_decision", j2.id: "printed"})
+    finally:
+        r.stop()
+    assert len(sim.labels) == 2 and len(set(sim.labels)) == 2, "each label once; the held one not again"
+    held = printing.list_jobs(db, clerk, status="needs_decision")
+    assert [j.id for j in held] == [j1.id] and "cannot tell" in held[0].last_error and held[0].attempts == 1

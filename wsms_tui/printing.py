@@ -4,9 +4,9 @@ A label is queued as a row (status ``queued``) in the same breath as the action 
 under an idempotency key, so a replayed scan never queues a second label. ``DbSpool`` feeds a
 printer's worker thread (``devices.spool.PrinterWorker``) from those rows and records each
 outcome: ``printing`` just before the first byte goes out, then ``printed``, ``failed`` or
-``needs_decision`` (a serialized label — SSCC, serial numbers — whose delivery is uncertain is
-never reprinted without a person). Jobs survive a restart of wsms: a row still ``printing`` after a
-crash is handed to the worker as ambiguous. Reprints are new rows pointing at the original, with
+``needs_decision`` (a label whose delivery is uncertain and that the printer cannot vouch for is
+never sent again without a person — plain or serialized). Jobs survive a restart of wsms: a row
+still ``printing`` after a crash is held for a person. Reprints are new rows pointing at the original, with
 the reason recorded and audited.
 """
 
