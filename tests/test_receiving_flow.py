@@ -218,3 +218,22 @@ def test_blind_over_receipt_message_hides_the_expected_quantity(db: Database, ad
     assert v.step == "supervisor_user" and v.level == "error"
     assert "exceed what is expected" in v.message and "supervisor" in v.message
     assert "4" not in v.message, v.message  # the expected quantity is not shown
+
+
+def test_a_location_label_confirms_the_putaway(db: Database, admin: Actor, tmp_path: Path) -> None:
+    from wsms_tui import label_jobs
+
+    flow, _clerk = setup(db, admin, tmp_path)
+    data = label_jobs.make_location_label(db, admin, "A-02").barcodes[0].data
+    assert data.startswith("%LOC:A-02:")
+    flow.feed("PO-1")
+    flow.feed(GTIN_P1)
+    check = data[-1]
+    wrong = data[:-1] + ("0" if check != "0" else "1")
+    v = flow.feed(wrong)
+    assert v.step == "location" and v.level == "error" and v.bell
+    assert "check character wrong" in v.message
+    assert on_hand(db, admin, "P1") == {}
+    v = flow.feed(data)
+    assert v.step == "product" and v.level == "ok" and "into A-02" in v.message, v
+    assert on_hand(db, admin, "P1") == {("A-02", None): 1}

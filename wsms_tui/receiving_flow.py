@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from wsms_tui import receiving, users
-from wsms_tui.barcodes import normalize_gtin, parse_gs1, printable
+from wsms_tui.barcodes import LOCATION_PREFIX, interpret, normalize_gtin, parse_gs1, printable
 from wsms_tui.database import Database
 from wsms_tui.db.models import Lot, Product, ProductBarcode, Tracking
 from wsms_tui.errors import WsmsError
@@ -283,6 +283,11 @@ class ReceivingFlow:
 
     def _on_location(self, value: str, raw: str) -> FlowView:
         assert self.draft is not None
+        if value.upper().startswith(LOCATION_PREFIX):  # a location label: %LOC:CODE:C, its check character verified
+            it = interpret(value)
+            if it.kind != "location" or not it.location:
+                return self._reject(raw, it.reason or _("bad location label"))
+            return self._post(it.location, raw, approved_by=None)
         qty = _as_qty(value)
         if qty is not None and not self._is_location(value):
             if self.draft.tracking == Tracking.SERIAL and qty != 1:
