@@ -237,3 +237,28 @@ def test_a_location_label_confirms_the_putaway(db: Database, admin: Actor, tmp_p
     v = flow.feed(data)
     assert v.step == "product" and v.level == "ok" and "into A-02" in v.message, v
     assert on_hand(db, admin, "P1") == {("A-02", None): 1}
+
+
+def test_a_wrong_gtin_check_digit_says_so(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    flow.feed("PO-1")
+    v = flow.feed("4006381333932")
+    assert v.step == "product" and v.level == "error" and "check digit wrong" in v.message, v
+    v = flow.feed("01" + "04006381333932" + "3706")  # the GTIN inside a GS1 string
+    assert v.step == "product" and v.level == "error" and "check digit wrong" in v.message, v
+    assert stock.ledger_page(db, admin) == []
+
+
+def test_a_gs1_scan_missing_its_separator_after_the_lot_is_refused(
+        db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    flow.feed("PO-1")
+    v = flow.feed("0109506000134352" + "10LOT-A" + "17270301")  # no GS after the lot
+    assert v.step == "product" and v.level == "error" and v.bell and v.draft is None, v
+    assert v.message == ("lot LOT-A17270301 looks like it swallowed AI 17 (expiry 2027-03-01): "
+                         "the GS separator is probably missing; rescan")
+    # with its separator the same data is a lot and an expiry, and posts as before
+    v = flow.feed("0109506000134352" + f"10LOT-A{GS}17270301")
+    assert v.step == "location" and v.draft and (v.draft.lot, str(v.draft.expiry)) == ("LOT-A", "2027-03-01")
+    flow.feed("A-01")
+    assert [(r.lot, r.on_hand) for r in stock.stock_page(db, admin, stock.StockFilter(sku="LOT1"))] == [("LOT-A", 1)]

@@ -242,6 +242,47 @@ async def test_scanned_reference_blind_refusals_and_supervisor_pin(db: Database,
 
 
 @async_test
+async def test_a_clerk_as_supervisor_and_scans_the_desk_can_tell_are_wrong(db: Database, tmp_path: Path) -> None:
+    """A clerk's own name and PIN at the over-receipt prompt is refused in red and the desk asks for a
+    supervisor again (no "receiving failed"); a blind receipt's over-receipt shows no expected quantity; a wrong
+    check digit and a GS1 string missing its separator after the lot are refused with the reason."""
+    seed_receipts(db, tmp_path)
+    admin = db.system_actor("test")
+    app = WsmsApp(db, tui_settings(), desk="receiving")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReceivingScreen)
+        bells = count_bells(app)
+        await scan(pilot, "PO-2")  # blind: P1 4 expected
+
+        await scan(pilot, "4006381333932")
+        assert "GTIN check digit wrong: expected 1, got 2" in text(screen, "#rcv-message") and len(bells) == 1
+        await scan(pilot, "01" + GTIN_LOT1 + "10LOT-A17270301")
+        assert "swallowed AI 17 (expiry 2027-03-01)" in text(screen, "#rcv-message") and len(bells) == 2
+        assert "Scan a product" in text(screen, "#rcv-prompt")
+
+        await scan(pilot, GTIN_P1)
+        await scan(pilot, "5")
+        await scan(pilot, "A-01")
+        assert "exceed what is expected on PO-2" in text(screen, "#rcv-message")
+        assert "4" not in text(screen, "#rcv-message")
+        await scan(pilot, "clerk1")
+        field = screen.query_one(ScanInput)
+        assert field.mask == "•"
+        await scan(pilot, "1234")
+        assert "clerk1 is not a supervisor" in text(screen, "#rcv-message")
+        assert screen.query_one("#rcv-message").has_class("error") and len(bells) == 4
+        assert "Supervisor user" in text(screen, "#rcv-prompt") and field.mask is None
+        await scan(pilot, "boss")
+        assert "PIN of boss" in text(screen, "#rcv-prompt") and "failed" not in text(screen, "#rcv-message")
+        await scan(pilot, "9999")
+        assert on_hand(db, admin, "P1") == {("A-01", None): 5}
+        assert lines(screen)[0][4] == "5"
+    assert stock.verify_ledger(db, admin).ok
+
+
+@async_test
 async def test_a_burst_of_scans_is_posted_whole_and_in_order(db: Database, tmp_path: Path) -> None:
     seed_receipts(db, tmp_path)
     admin = db.system_actor("test")

@@ -332,3 +332,67 @@ def _interpret(scan: str | bytes, symbology: str | None) -> Interpretation:
     if GS in text:
         return _invalid(printable(text), symbology, "a group separator in a code that is not GS1")
     return Interpretation("code", text, symbology)
+
+
+# ------------------------------------------------------------------ a GS separator probably missing
+
+_ELEMENT_WHAT = {"00": "SSCC", "01": "GTIN", "02": "GTIN", "10": "lot", "11": "production date", "12": "due date",
+                 "13": "packaging date", "15": "best before", "16": "sell by", "17": "expiry", "21": "serial",
+                 "30": "count", "37": "count"}
+_DATE_AIS = frozenset({"11", "12", "13", "15", "16", "17"})
+_CHECKED_AIS = {"00": "SSCC", "01": "GTIN", "02": "GTIN"}
+
+
+def _complete_element_string(text: str) -> list[tuple[str, str]] | None:
+    """``text`` read as whole, valid GS1 element strings starting with a predefined-length AI:
+    ``[(description, value), …]``; None when it is not that."""
+    from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+    from biip.gs1_messages import GS1Message
+
+    try:
+        if GS1ApplicationIdentifier.extract(text).separator_required:
+            return None  # a variable-length AI at the start is no evidence of a swallowed element
+        msg = GS1Message.parse(text)
+    except Exception:  # biip: ParseError and ValueError subclasses
+        return None
+    out: list[tuple[str, str]] = []
+    for es in msg.element_strings:
+        ai = es.ai.ai
+        what = _ELEMENT_WHAT.get(ai, es.ai.data_title)
+        if ai in _DATE_AIS:
+            if es.date is None:
+                return None
+            out.append((f"AI {ai} ({what} {es.date.isoformat()})", es.value))
+            continue
+        if ai in _CHECKED_AIS and _check_verdict(_CHECKED_AIS[ai], es.value):
+            return None
+        out.append((f"AI {ai} ({what} {es.value})", es.value))
+    return out or None
+
+
+def swallowed_element(scan: Interpretation) -> str | None:
+    """A GS1 scan whose variable-length field (a lot, a serial …) ends in a complete, valid further element
+    string — e.g. lot ``LOT-A17270301``, where ``17270301`` reads as (17) expiry 2027-03-01 — was probably
+    sent without the GS separator that ends a variable-length field: which field swallowed what, for a
+    person; None when no field is ambiguous. (Such a value cannot be told apart from a real one, so a desk
+    refuses it and asks for a rescan rather than post a wrong lot.)"""
+    from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+
+    if scan.kind != "gs1":
+        return None
+    for f in scan.fields:
+        try:
+            variable = GS1ApplicationIdentifier.extract(f.ai).separator_required
+        except Exception:
+            continue
+        if not variable:
+            continue
+        for i in range(1, len(f.value) - 2):
+            if not f.value[i:i + 2].isdigit():
+                continue
+            tail = _complete_element_string(f.value[i:])
+            if tail:
+                what = _ELEMENT_WHAT.get(f.ai, f"AI {f.ai}")
+                return (f"{what} {f.value} looks like it swallowed {' and '.join(d for d, _v in tail)}: "
+                        "the GS separator is probably missing; rescan")
+    return None

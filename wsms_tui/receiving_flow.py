@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from wsms_tui import receiving, users
-from wsms_tui.barcodes import LOCATION_PREFIX, interpret, normalize_gtin, parse_gs1, printable
+from wsms_tui.barcodes import LOCATION_PREFIX, interpret, normalize_gtin, parse_gs1, printable, swallowed_element
 from wsms_tui.database import Database
 from wsms_tui.db.models import Lot, Product, ProductBarcode, Tracking
 from wsms_tui.errors import WsmsError
@@ -83,9 +83,10 @@ class _ProductHit:
     pack_qty: Decimal
 
 
-def _find_product(db: Database, code: str) -> _ProductHit | None:
-    """A product by SKU or by one of its barcodes (a case barcode brings its pack quantity)."""
-    gtin = normalize_gtin(code)
+def _find_product(db: Database, code: str, gtin: str | None = None) -> _ProductHit | None:
+    """A product by SKU ``code`` or by one of its barcodes (``gtin``, else ``code`` when it is a GTIN; a case
+    barcode brings its pack quantity)."""
+    gtin = gtin or normalize_gtin(code)
 
     def work(s):  # type: ignore[no-untyped-def]
         row = s.execute(select(Product.sku, Product.name, Product.tracking).where(Product.sku == code)).first()
@@ -233,23 +234,37 @@ class ReceivingFlow:
     # -- steps -------------------------------------------------------------------------------
 
     def _on_product(self, value: str, raw: str) -> FlowView:
-        gs1 = parse_gs1(value)
-        code = gs1.gtin if gs1 and gs1.gtin else value
-        hit = _find_product(self.db, code)
+        it = interpret(value)
+        if it.kind == "invalid":
+            # what barcodes.interpret can tell is wrong (a check digit, a broken GS1 string) is refused with
+            # its reason — unless it is one of our SKUs that merely looks like a barcode
+            hit = _find_product(self.db, value)
+            if hit is None:
+                return self._reject(raw, it.reason or _("{v!r} is not a product barcode or SKU").format(v=value[:40]))
+        else:
+            swallowed = swallowed_element(it)
+            if swallowed:
+                return self._reject(raw, swallowed)
+            hit = _find_product(self.db, value, it.gtin)
         if hit is None:
-            why = (_("GTIN {g} is no product of ours").format(g=code) if normalize_gtin(code)
-                   else _("{v!r} is not a product barcode or SKU").format(v=value[:40]))
+            if it.kind == "location":
+                why = _("{loc} is a location label: scan a product first").format(loc=it.location)
+            elif it.gtin:
+                why = _("GTIN {g} is no product of ours").format(g=it.gtin)
+            else:
+                why = _("{v!r} is not a product barcode or SKU").format(v=value[:40])
             return self._reject(raw, why)
         lines = self._receipt_view().lines
         if not any(ln.sku == hit.sku for ln in lines):
             return self._reject(raw, _("{sku} {name} is not on receipt {r}").format(
                 sku=hit.sku, name=hit.name, r=self.receipt))
-        qty = Decimal(gs1.count) if gs1 and gs1.count else hit.pack_qty
-        lot = (gs1.serial or gs1.lot) if gs1 else None
+        gs1 = it.kind == "gs1"
+        qty = Decimal(it.count) if gs1 and it.count else hit.pack_qty
+        lot = (it.serial or it.lot) if gs1 else None
         if hit.tracking == Tracking.SERIAL:
-            lot = (gs1.serial if gs1 else None) or None
+            lot = (it.serial if gs1 else None) or None
             qty = Decimal(1)
-        expiry = gs1.expiry if gs1 else None
+        expiry = it.expiry if gs1 else None
         if hit.tracking != Tracking.NONE and lot is None:
             line_lots = [ln.lot_no for ln in lines if ln.sku == hit.sku and ln.lot_no]
             if hit.tracking == Tracking.LOT and len(set(line_lots)) == 1:
