@@ -262,3 +262,18 @@ def test_a_gs1_scan_missing_its_separator_after_the_lot_is_refused(
     assert v.step == "location" and v.draft and (v.draft.lot, str(v.draft.expiry)) == ("LOT-A", "2027-03-01")
     flow.feed("A-01")
     assert [(r.lot, r.on_hand) for r in stock.stock_page(db, admin, stock.StockFilter(sku="LOT1"))] == [("LOT-A", 1)]
+
+
+def test_command_undo_barcode_and_ai_37_count(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    flow.feed("PO-1")
+    v = flow.feed("01" + "04006381333931" + "37" + "6")  # AI 37: count of trade items
+    assert v.step == "location" and v.draft and v.draft.qty == 6, v
+    flow.feed("A-01")
+    assert on_hand(db, admin, "P1") == {("A-01", None): 6}
+    v = flow.feed("%CMD:UNDO")  # the command barcode undoes like `u`
+    assert v.level == "ok" and "undone: 6 × P1" in v.message, v
+    assert on_hand(db, admin, "P1") == {}
+    flow.feed(GTIN_P1)
+    v = flow.feed("%CMD:UNDO")  # at the location step too: the line in progress is dropped, nothing to undo
+    assert v.level == "error" and "nothing of yours to undo" in v.message
