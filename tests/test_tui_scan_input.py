@@ -248,3 +248,44 @@ async def test_a_pasted_gs_substitute_becomes_gs() -> None:
         app.post_message(events.Paste("0104006381333931<GS>10L1\n0104006381333931\x1d10L2\n"))
         await settle(pilot, app, 2)
     assert [v for v, _ in app.scans] == [f"0104006381333931{GS}10L1", f"0104006381333931{GS}10L2"]
+
+
+@async_test
+async def test_an_over_long_burst_is_refused_whole_and_the_next_scan_works() -> None:
+    """10 kB typed as one scan: no Scanned (not the last 4096 characters either), one refusal saying
+    why (bell, red notification, Refused message), the field bounded meanwhile; the next scan is fine."""
+    from wsms_tui.screens.widgets.scan_input import MAX_BUFFER, MAX_SCAN
+
+    app = RecordingApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        burst(app, keys_for("9" * 10_000))
+        for _ in range(100):
+            await pilot.pause()
+            if len(app.query_one(ScanInput).buffer) == MAX_BUFFER:
+                break
+        assert len(app.query_one(ScanInput).buffer) <= MAX_BUFFER
+        burst(app, [events.Key("enter", "\r"), *keys_for("A-01"), events.Key("enter", "\r")])
+        await settle(pilot, app, 1)
+        await pilot.pause()
+        notes = list(app._notifications)
+    assert [v for v, _ in app.scans] == ["A-01"]
+    assert [(r.reason, r.length) for r in app.refused] == [
+        (f"scan of 10000 characters is longer than {MAX_SCAN}: ignored", 10_000)]
+    assert app.bells == 1
+    assert [(n.message, n.severity) for n in notes] == [(app.refused[0].reason, "error")]
+
+
+@async_test
+async def test_a_scan_of_exactly_the_limit_passes_and_one_more_is_refused() -> None:
+    from wsms_tui.screens.widgets.scan_input import MAX_SCAN
+
+    app = RecordingApp(gs_substitutes=("<GS>",))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        at_limit = "1" * (MAX_SCAN - 1) + "<GS>"  # raw longer than the limit, value exactly at it
+        app.post_message(events.Paste(f"{at_limit}\n{'2' * (MAX_SCAN + 1)}\nOK\n"))
+        await settle(pilot, app, 2)
+        await pilot.pause()
+    assert [v for v, _ in app.scans] == ["1" * (MAX_SCAN - 1) + GS, "OK"]
+    assert [r.length for r in app.refused] == [MAX_SCAN + 1]

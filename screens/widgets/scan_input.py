@@ -10,6 +10,9 @@ order, so a burst of 100 scans yields 100 ``Scanned`` messages, whole and in ord
 * with a configured prefix, a prefix starts a new scan: whatever was typed before it is dropped,
   and the prefix is not part of the value (text typed by hand without the prefix is still accepted);
 * configured GS substitutes (e.g. ``<GS>``) in a scan become ``\\x1d`` in the value;
+* a scan longer than ``MAX_SCAN`` characters is refused whole: no ``Scanned``, but a ``Refused``
+  message, the bell and a red notification saying why (the field never holds more than ``MAX_BUFFER``
+  characters however long the burst);
 * Backspace deletes the last character, Escape clears the buffer (and bubbles when it is empty);
 * a paste is one scan per line: it is split at CR, LF, CRLF and Tab only (GS, FS, RS, VT, FF, NEL,
   U+2028 … stay inside the scan, GS as ``\\x1d``);
@@ -36,15 +39,26 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from wsms_tui.i18n import _
+
 GS = "\x1d"
 TERMINATOR_KEYS = frozenset({"enter", "ctrl+j", "ctrl+m", "tab"})
 GS_KEYS = frozenset({"ctrl+right_square_bracket"})
 BACKSPACE_KEYS = frozenset({"backspace", "ctrl+h"})
-MAX_BUFFER = 4096
+#: the longest scan a desk takes (characters of the value, as ``barcodes.MAX_SCAN_CHARS``); longer is refused
+MAX_SCAN = 4096
+#: the most the field holds (raw: prefix, suffix and GS substitutes such as ``<GS>`` included); beyond, the
+#: characters are counted, not kept, and the scan is refused as too long
+MAX_BUFFER = 4 * MAX_SCAN
 #: where a paste is split into scans: CR, LF, CRLF and Tab (the terminator keys), nothing else
 PASTE_SCAN_END = re.compile(r"\r\n|[\r\n\t]")
 #: the shortest run of fast keys that inter-key timing takes for a scan (a person's key rollover is shorter)
 MIN_TIMED_LEN = 4
+
+
+def too_long_text(length: int) -> str:
+    """The refusal of an over-long scan, for a person."""
+    return _("scan of {n} characters is longer than {max}: ignored").format(n=length, max=MAX_SCAN)
 
 
 class ScanInput(Widget, can_focus=True):
@@ -77,6 +91,20 @@ class ScanInput(Widget, can_focus=True):
         def control(self) -> ScanInput:
             return self.scan_input
 
+    class Refused(Message):
+        """A scan the field would not pass on: ``reason`` for a person (``length``: its characters).
+        The field has rung the bell and shown the reason in red already."""
+
+        def __init__(self, scan_input: ScanInput, reason: str, length: int) -> None:
+            super().__init__()
+            self.scan_input = scan_input
+            self.reason = reason
+            self.length = length
+
+        @property
+        def control(self) -> ScanInput:
+            return self.scan_input
+
     def __init__(self, *, placeholder: str = "", prefix: str = "", suffix: str = "",
                  gs_substitutes: Iterable[str] = (), mask: str | None = None, interkey_ms: float = 0,
                  name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -90,6 +118,7 @@ class ScanInput(Widget, can_focus=True):
         self._last_key = 0.0  # arrival time of the buffer's last key (Key.time, monotonic seconds)
         self._fast = True  # every gap in the buffer so far was at most interkey_ms
         self._timing_armed = False
+        self._dropped = 0  # characters of the current scan past MAX_BUFFER: counted, not kept
 
     # -- input -------------------------------------------------------------------------------
 
@@ -158,14 +187,19 @@ class ScanInput(Widget, can_focus=True):
         if self.prefix and self.prefix in buffer:
             # a prefix starts a new scan: drop what was typed before it
             buffer = buffer[buffer.rfind(self.prefix):]
+            self._dropped = 0
         if self.suffix and buffer.endswith(self.suffix):
             self.buffer = buffer
             self._finish()
             return
-        self.buffer = buffer[-MAX_BUFFER:]
+        if len(buffer) > MAX_BUFFER:  # an over-long scan: count what goes, keep the tail for the suffix
+            self._dropped += len(buffer) - MAX_BUFFER
+            buffer = buffer[-MAX_BUFFER:]
+        self.buffer = buffer
 
     def _finish(self) -> None:
         raw = self.buffer
+        dropped, self._dropped = self._dropped, 0
         self.buffer = ""
         self._fast = True
         value = raw
@@ -175,12 +209,22 @@ class ScanInput(Widget, can_focus=True):
             value = value[: -len(self.suffix)]
         for sub in self.gs_substitutes:
             value = value.replace(sub, GS)
+        if dropped or len(value) > MAX_SCAN:
+            self.refuse(too_long_text(dropped + len(value)), dropped + len(value))
+            return
         if value:
             self.post_message(self.Scanned(self, value, raw))
+
+    def refuse(self, reason: str, length: int) -> None:
+        """Refuse a scan: the bell, ``reason`` in red, and a ``Refused`` message for the screen."""
+        self.app.bell()
+        self.notify(reason, severity="error", title=_("scan refused"))
+        self.post_message(self.Refused(self, reason, length))
 
     def clear(self) -> None:
         self.buffer = ""
         self._fast = True
+        self._dropped = 0
 
     # -- rendering ---------------------------------------------------------------------------
 
