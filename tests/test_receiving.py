@@ -183,3 +183,34 @@ def test_putaway_rules_fixed_face_zone_then_nearest_with_room(db: Database, admi
     assert (s.location, s.reason) == ("A-03", "fixed pick face")  # a product rule beats a category rule
     db.write(lambda s: s.execute(PutawayRule.__table__.delete().where(PutawayRule.location_id.is_not(None))))
     assert receiving.suggest_putaway(db, admin, receipt="PO-1", product="LOT1", qty=1).location == "A-02"
+
+
+def test_import_receipts_by_gtin_without_sku_lot_or_expiry_columns(db: Database, admin: Actor, tmp_path: Path) -> None:
+    """Lines name their product by SKU or GTIN; lot and expiry are optional columns (CSV and JSON)."""
+    seed_basic(db)
+    rep = _import(db, admin, tmp_path, "reference,supplier,expected_date,gtin,qty\n"
+                                       "PO-G,Acme,2026-11-30,4006381333931,7\n")
+    assert rep.created == 1
+    view = receiving.receipt_detail(db, admin, "PO-G")
+    assert [(ln.sku, ln.expected_qty, ln.lot_no, ln.expiry) for ln in view.lines] == [("P1", 7, None, None)]
+    # a row with neither a SKU nor a GTIN is that row's error, with its line and column
+    bad = ("reference,supplier,expected_date,sku,gtin,qty\n"
+           "PO-H,Acme,2026-11-30,P1,,1\n"
+           "PO-H,Acme,2026-11-30,,,2\n"
+           "PO-I,Acme,2026-11-30,,4006381333932,1\n")
+    with pytest.raises(ImportRejected) as exc:
+        _import(db, admin, tmp_path, bad, "bad.csv")
+    msg = str(exc.value)
+    assert "line 3, column sku: give a SKU or a GTIN" in msg
+    assert "line 4, column gtin: '4006381333932' is not a GTIN" in msg
+    with pytest.raises(ImportRejected, match="line 2, column gtin: give a SKU or a GTIN"):
+        _import(db, admin, tmp_path, "reference,supplier,expected_date,gtin,qty\nPO-J,Acme,2026-11-30,,1\n", "j.csv")
+    with pytest.raises(ImportRejected, match="line 1, column sku: missing column"):
+        _import(db, admin, tmp_path, "reference,supplier,expected_date,qty\nPO-K,Acme,2026-11-30,1\n", "k.csv")
+    # JSON: GTIN-only lines without lot or expiry
+    doc = [{"reference": "PO-L", "supplier": "Gamma", "expected_date": "2026-12-02",
+            "lines": [{"gtin": "4006381333931", "qty": 2}, {"gtin": "04006381333931", "qty": 3}]}]
+    assert _import(db, admin, tmp_path, json.dumps(doc), "l.json").created == 1
+    assert [(ln.sku, ln.expected_qty) for ln in receiving.receipt_detail(db, admin, "PO-L").lines] == [
+        ("P1", 2), ("P1", 3)]
+    assert {r.reference for r in receiving.list_receipts(db, admin)} == {"PO-G", "PO-L"}

@@ -41,6 +41,7 @@ from wsms_tui.errors import BadInput, NotFound, WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.importing import (
     FieldError,
+    ImportRejected,
     ImportReport,
     Progress,
     RowError,
@@ -427,8 +428,9 @@ def suggest_putaway(db: Database, actor: Actor, *, receipt: str, product: int | 
 
 # ------------------------------------------------------------------ import
 
-RECEIPT_REQUIRED = ["reference", "supplier", "expected_date", "sku", "qty", "lot", "expiry"]
-RECEIPT_OPTIONAL = ["gtin", "warehouse", "blind", "tolerance_pct"]
+RECEIPT_REQUIRED = ["reference", "supplier", "expected_date", "qty"]
+#: each line names its product by ``sku`` or ``gtin`` (either column, or both); lot and expiry are optional
+RECEIPT_OPTIONAL = ["sku", "gtin", "lot", "expiry", "warehouse", "blind", "tolerance_pct"]
 
 
 def _opt_date(raw: dict[str, str], col: str) -> date | None:
@@ -445,9 +447,14 @@ def _parse_receipt_row(raw: dict[str, str]) -> dict[str, Any]:
     qty = opt_decimal(raw, "qty", QTY_SCALE)
     if qty is None or qty <= 0:
         raise FieldError("qty", _("must be a number above zero"))
-    item = raw.get("sku", "") or raw.get("gtin", "")
+    item, item_col = raw.get("sku", ""), "sku"
+    if not item and raw.get("gtin", ""):
+        item, item_col = raw["gtin"], "gtin"
+        if normalize_gtin(item) is None:
+            raise FieldError("gtin", _("{v!r} is not a GTIN (8, 12, 13 or 14 digits with a right check digit)").format(
+                v=item[:40]))
     if not item:
-        raise FieldError("sku", _("give a SKU or a GTIN"))
+        raise FieldError("gtin" if "gtin" in raw and "sku" not in raw else "sku", _("give a SKU or a GTIN"))
     blind = (raw.get("blind") or "").lower()
     if blind not in ("", "0", "1", "true", "false", "yes", "no"):
         raise FieldError("blind", _("must be true or false"))
@@ -456,6 +463,7 @@ def _parse_receipt_row(raw: dict[str, str]) -> dict[str, Any]:
         "supplier": req(raw, "supplier", 200),
         "expected_date": _opt_date(raw, "expected_date"),
         "item": item,
+        "item_col": item_col,
         "qty": qty,
         "lot": raw.get("lot") or None,
         "expiry": _opt_date(raw, "expiry"),
@@ -471,6 +479,8 @@ def import_receipts(db: Database, actor: Actor, path: Path, *, skip_bad_rows: bo
     bad line is rejected whole; an existing reference is refused (re-import never duplicates)."""
     require(db, actor, "catalog.import", f"file:{path.name}")
     header, rows = read_rows(path, RECEIPT_REQUIRED, RECEIPT_OPTIONAL, nested="lines")
+    if rows and "sku" not in header and "gtin" not in header:
+        raise ImportRejected(path, [RowError(1, "sku", _("missing column: give a sku or a gtin column"))])
     report = ImportReport("receipts", path.name, rows=len(rows))
     file_errors: list[RowError] = []
     if progress:
@@ -490,7 +500,8 @@ def import_receipts(db: Database, actor: Actor, path: Path, *, skip_bad_rows: bo
                 g = normalize_gtin(p["item"])
                 pid = gtins.get(g) if g else None
             if pid is None:
-                errors.append(RowError(row.line, "sku", _("no product with SKU or GTIN {v}").format(v=p["item"])))
+                errors.append(RowError(row.line, p["item_col"], _("no product with SKU or GTIN {v}").format(
+                    v=p["item"])))
                 continue
             p["product_id"] = pid
             if p["reference"] in existing:
