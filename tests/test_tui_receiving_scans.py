@@ -1,31 +1,75 @@
-"""Wedge scans typed into the real Receiving screen (F3) and checked in the ledger: an over-long burst
+"""Wedge scans typed into the real Receiving screen (F3) and checked in the ledger: a receipt's GS1 codes
+(lot, expiry, count, GS typed as ``<GS>``) and bin scans at 2 ms per character; an over-long burst
 refused whole. Fixtures and helpers come from tests/test_tui_receiving.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import select
+
 from tests.test_tui_receiving import (
+    GTIN_LOT1,
     GTIN_P1,
     SIZE,
     count_bells,
     key_events,
     scan,
     seed_receipts,
+    text,
     until,
 )
 from tests.tui_helpers import async_test, login, tui_settings
-from wsms_tui import stock
+from wsms_tui import receiving, stock
 from wsms_tui.app import WsmsApp
 from wsms_tui.database import Database
+from wsms_tui.db.models import Lot
 from wsms_tui.screens.receiving import ReceivingScreen
 from wsms_tui.screens.widgets.scan_input import MAX_SCAN
 
 
 def error_notes(app: WsmsApp) -> list[str]:
     return [n.message for n in app._notifications if n.severity == "error"]
+
+
+@async_test
+async def test_100_scans_at_2_ms_per_character_through_the_receiving_screen(db: Database, tmp_path: Path) -> None:
+    """A receipt (1 scan), 49 lines of a GS1 code (GTIN, expiry, lot, GS as ``<GS>``, count) and a bin, then
+    ``%CMD:DONE``: 100 scans typed one character every 2 ms (the flow posts a line while later keys arrive),
+    every line in the ledger in order with its lot, quantity, bin and expiry."""
+    seed_receipts(db, tmp_path)
+    admin = db.system_actor("test")
+    extra = tmp_path / "po-77.csv"
+    extra.write_text("reference,supplier,expected_date,sku,qty,lot,expiry,blind\n"
+                     "PO-77,Lots Ltd,2026-10-01,LOT1,200,,,\n", encoding="utf-8")
+    receiving.import_receipts(db, admin, extra)
+    lines = [(f"L{i:03d}", i % 3 + 1, f"A-0{i % 2 + 1}", date(2027, i % 12 + 1, 28)) for i in range(49)]
+    scans = ["PO-77"]
+    for lot, qty, bin_code, expiry in lines:
+        scans += [f"01{GTIN_LOT1}17{expiry:%y%m%d}10{lot}<GS>30{qty}", bin_code]
+    scans.append("%CMD:DONE")
+    assert len(scans) == 100
+    app = WsmsApp(db, tui_settings(), desk="receiving", gs_substitutes=("<GS>",))
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReceivingScreen)
+        for key in key_events("".join(s + "\r" for s in scans)):
+            app.post_message(key)
+            await asyncio.sleep(0.002)
+        await until(pilot, lambda: screen.view.step == "closed")
+        assert "PO-77 closed" in text(screen, "#rcv-message")
+    entries = list(reversed(stock.ledger_page(db, admin, sku="LOT1")))
+    assert [(e.lot, int(e.qty), e.to_location) for e in entries] == [(lot, q, b) for lot, q, b, _e in lines]
+    assert {(e.doc_ref, e.from_location, e.kind) for e in entries} == {("PO-77", "VIRT/SUPPLIER", "receive")}
+    expiries = dict(db.read(lambda s: s.execute(select(Lot.lot_no, Lot.expiry)).all()))
+    assert [expiries[lot] for lot, _q, _b, _e in lines] == [e for _l, _q, _b, e in lines]
+    assert stock.ledger_page(db, admin, sku="P1") == []
+    assert stock.verify_ledger(db, admin).ok
 
 
 @async_test
