@@ -179,61 +179,88 @@ def _finish(db: Database, actor: Actor, job_id: int, status: str, note: str) -> 
 class DbSpool:
     """Feeds one printer's worker from PrintJob rows and records what happened to each job.
 
-    The callbacks run on the worker thread; each is one short transaction. Only one spool may run
-    per printer name (a desk's own printer, or ``wsms print serve`` for a shared one)."""
+    The callbacks run on the worker thread; each is one short transaction. Jobs are *claimed*:
+    ``next_job`` only looks at the oldest ``queued`` row, and ``on_sending`` moves it to
+    ``printing`` with a conditional ``UPDATE … WHERE id = ? AND status = 'queued'`` just before the
+    first byte goes out. Two spools feeding the same printer (two desks, or a desk and
+    ``wsms print serve``) can both look at a row; only the one whose update changed it sends it,
+    the other is told ``False`` and moves on to the next row. Every later update is conditional
+    too, so a row settled elsewhere (held, cancelled) is never overwritten by a stale worker."""
 
     def __init__(self, db: Database, actor: Actor, printer: str) -> None:
         self.db = db
         self.actor = actor
         self.printer = printer
+        self._owned: set[int] = set()  # rows this spool claimed and has not settled
         self._recovered: set[int] = set(db.read(lambda s: s.execute(
             select(PrintJobRow.id).where(PrintJobRow.printer == printer, PrintJobRow.status == "printing")
         ).scalars().all()))
 
     def next_job(self) -> PrintJob | None:
         def work(s: Session) -> PrintJob | None:
-            row = s.execute(select(PrintJobRow.id, PrintJobRow.payload, PrintJobRow.serialized, PrintJobRow.status)
-                            .where(PrintJobRow.printer == self.printer,
-                                   PrintJobRow.status.in_(["queued", "printing"]))  # type: ignore[attr-defined]
+            cols = (PrintJobRow.id, PrintJobRow.payload, PrintJobRow.serialized)
+            for jid in sorted(self._recovered):  # left 'printing' when this spool started: held by the worker
+                row = s.execute(select(*cols).where(PrintJobRow.id == jid, PrintJobRow.status == "printing")).first()
+                if row is not None:
+                    return PrintJob(row.id, row.payload.encode("utf-8"), bool(row.serialized), True)
+                self._recovered.discard(jid)
+            row = s.execute(select(*cols).where(PrintJobRow.printer == self.printer, PrintJobRow.status == "queued")
                             .order_by(PrintJobRow.id).limit(1)).first()
             if row is None:
                 return None
-            ambiguous = row.status == "printing" or row.id in self._recovered
-            return PrintJob(row.id, row.payload.encode("utf-8"), bool(row.serialized), ambiguous)
+            return PrintJob(row.id, row.payload.encode("utf-8"), bool(row.serialized), False)
 
         return self.db.read(work)
 
-    def _set(self, job_id: object, status: str, note: str = "", *, attempt: bool = False) -> None:
+    def _set(self, job_id: object, status: str, allowed: tuple[str, ...], note: str = "") -> bool:
+        """Move the row to ``status`` if it is in one of ``allowed``; False when it was not."""
         jid = int(job_id)  # type: ignore[call-overload]
 
-        def work(s: Session) -> None:
+        def work(s: Session) -> bool:
             values: dict[str, object] = {"status": status}
-            if attempt:
+            if status == "printing":
                 values["attempts"] = PrintJobRow.attempts + 1
             if note:
                 values["last_error"] = note[:500]
             if status == "printed":
                 values["printed_at"] = audit.utcnow()
-            s.execute(update(PrintJobRow).where(PrintJobRow.id == jid).values(**values))
-            if status != "printing":
+            changed = s.execute(update(PrintJobRow).where(
+                PrintJobRow.id == jid, PrintJobRow.status.in_(allowed))  # type: ignore[attr-defined]
+                .values(**values)).rowcount
+            if changed == 1 and status != "printing":
                 audit.record(s, self.actor, f"print.{status}", f"print_job:{jid}",
                              {"printer": self.printer, "note": note})
+            return changed == 1
 
-        self.db.write(work)
+        done = self.db.write(work)
         if status != "printing":
             self._recovered.discard(jid)
+            self._owned.discard(jid)
+        return done
 
-    def on_sending(self, job_id: object) -> None:
-        self._set(job_id, "printing", attempt=True)
+    def on_sending(self, job_id: object) -> bool:
+        """Claim the row (``queued`` → ``printing``; a resend of our own row stays ``printing``).
+        False: another spool claimed it, or a person settled it — do not send."""
+        jid = int(job_id)  # type: ignore[call-overload]
+        won = self._set(jid, "printing", ("printing",) if jid in self._owned else ("queued",))
+        if won:
+            self._owned.add(jid)
+        return won
+
+    def _ours(self, job_id: object) -> bool:
+        jid = int(job_id)  # type: ignore[call-overload]
+        return jid in self._owned or jid in self._recovered
 
     def on_printed(self, job_id: object) -> None:
-        self._set(job_id, "printed")
+        if self._ours(job_id):  # it did print: say so even if a person settled it meanwhile
+            self._set(job_id, "printed", ("printing", "needs_decision", "cancelled"))
 
     def on_failed(self, job_id: object, reason: str) -> None:
-        self._set(job_id, "failed", reason)
+        self._set(job_id, "failed", ("queued", "printing"), reason)
 
     def on_held(self, job_id: object, reason: str) -> None:
-        self._set(job_id, "needs_decision", reason)
+        if self._ours(job_id):
+            self._set(job_id, "needs_decision", ("printing",), reason)
 
 
 class SpoolRunner:
