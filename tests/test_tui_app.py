@@ -12,7 +12,7 @@ from wsms_tui import ledger
 from wsms_tui.app import WsmsApp, short_db_label
 from wsms_tui.database import Database
 from wsms_tui.errors import BadInput
-from wsms_tui.screens.desk import PlaceholderDeskScreen
+from wsms_tui.screens.admin import AdminScreen
 from wsms_tui.screens.help import HelpScreen
 from wsms_tui.screens.login import LoginScreen
 from wsms_tui.screens.menu import MenuScreen
@@ -88,8 +88,7 @@ async def test_login_reaches_the_menu_and_f_keys_switch_desks(db: Database) -> N
         for key, desk in (("f6", "waves"), ("f8", "reports"), ("f9", "admin")):
             await pilot.press(key)
             assert app.current_mode == desk
-        assert isinstance(app.screen, PlaceholderDeskScreen) and app.screen.desk.name == "admin"
-        assert "The Admin desk is not built yet" in static_text(app.screen, "#desk-not-built")
+        assert isinstance(app.screen, AdminScreen) and app.screen.query_one(ScanInput) is app.focused
         await pilot.press("f10")
         assert isinstance(app.screen, MenuScreen)
 

@@ -70,6 +70,7 @@ DESK_SCREENS: dict[str, tuple[str, str]] = {
     "orders": ("orders", "OrdersScreen"),
     "packing": ("packing", "PackingScreen"),
     "reports": ("reports", "ReportsScreen"),
+    "admin": ("admin", "AdminScreen"),
 }
 
 DEFAULT_THEME = "textual-dark"

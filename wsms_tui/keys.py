@@ -54,7 +54,7 @@ DESKS: tuple[Desk, ...] = (
     Desk("waves", "f6", True),
     Desk("stocktake", "f7", True),
     Desk("reports", "f8", True),
-    Desk("admin", "f9", False),
+    Desk("admin", "f9", True),
 )
 
 #: other names accepted for ``--desk``
@@ -172,6 +172,15 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
             KeySpec("reports.sort", "ctrl+s", "sort", _("sort by the next column")),
             KeySpec("reports.reverse", "ctrl+r", "reverse", _("reverse the sort")),
             KeySpec("reports.chart", "ctrl+g", "chart", _("chart on/off")),
+        )
+    if desk == "admin":
+        return (
+            KeySpec("admin.view", "ctrl+n", "next_view", _("next view: users, devices, checks")),
+            KeySpec("admin.add", "ctrl+a", "add_user", _("users: add a user (name, role, PIN)")),
+            KeySpec("admin.toggle", "ctrl+x", "toggle_user", _("users: disable / enable the highlighted one (twice)")),
+            KeySpec("admin.pin", "ctrl+k", "set_pin", _("users: a new PIN for the highlighted user")),
+            KeySpec("admin.role", "ctrl+r", "set_role", _("users: change the highlighted user's role")),
+            KeySpec("admin.refresh", "ctrl+t", "refresh", _("devices: ask the printers; checks: run again")),
         )
     return ()
 

@@ -20,6 +20,8 @@ from wsms_tui.i18n import _
 from wsms_tui.security import Actor, hash_pin, verify_pin
 
 FREE_ATTEMPTS = 3
+#: the roles a user may have, in the order they are listed
+ROLE_NAMES = tuple(r.value for r in Role)
 MAX_LOCK_SECONDS = 300
 
 
