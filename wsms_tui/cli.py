@@ -392,8 +392,9 @@ def import_locations_cmd(ctx: typer.Context, file: FileArg, skip_bad_rows: SkipO
 @import_app.command("receipts")
 def import_receipts_cmd(ctx: typer.Context, file: FileArg, skip_bad_rows: SkipOpt = False,
                         reject_file: RejectOpt = None) -> None:
-    """Import expected deliveries: reference,supplier,expected_date,sku,qty,lot,expiry (sku or GTIN; one row
-    per line; optional warehouse, blind, tolerance_pct). JSON: receipts with a "lines" array."""
+    """Import expected deliveries: reference,supplier,expected_date,sku,qty[,lot,expiry] (a gtin column may
+    stand in for sku; one row per line; optional warehouse, blind, tolerance_pct). JSON: receipts with a
+    "lines" array."""
     _run_import(ctx, "receipts", file, skip_bad_rows, reject_file)
 
 
