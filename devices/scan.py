@@ -24,6 +24,21 @@ class Scan:
     @classmethod
     def from_text(cls, text: str, source: str, symbology: str | None = None) -> Scan:
         aim = symbology
-        if aim is None and len(text) >= 3 and text[0] == "]" and text[1].isalpha() and text[2].isalnum():
-            aim, text = text[:3], text[3:]
+        if aim is None:
+            found, text = split_aim_id(text)
+            aim = found or None
         return cls(text.encode("utf-8"), source, aim)
+
+
+def is_aim_id(text: str) -> bool:
+    """``text`` starts with an AIM symbology identifier: ``]``, an ASCII letter (the symbology: ``C`` Code 128,
+    ``d`` DataMatrix, ``E`` EAN/UPC, ``Q`` QR …) and an ASCII letter or digit (the modifier)."""
+    return (len(text) >= 3 and text[0] == "]" and text[1].isascii() and text[1].isalpha()
+            and text[2].isascii() and text[2].isalnum())
+
+
+def split_aim_id(text: str) -> tuple[str, str]:
+    """``("]C1", rest)`` when ``text`` starts with an AIM symbology identifier, else ``("", text)``."""
+    if is_aim_id(text):
+        return text[:3], text[3:]
+    return "", text

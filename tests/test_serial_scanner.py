@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from wsms_tui.devices.scan import Scan
+from wsms_tui.devices.scan import Scan, split_aim_id
 from wsms_tui.devices.serial_scanner import (
     CutScan,
     Framing,
@@ -225,3 +225,15 @@ def test_split_aim() -> None:
     assert split_aim(b"]C1abc") == ("]C1", b"abc")
     assert split_aim(b"]\xff1abc") == (None, b"]\xff1abc")
     assert split_aim(b"]C") == (None, b"]C")
+
+
+def test_split_aim_id_of_text_takes_ascii_ids_only() -> None:
+    """The text form (wedge scans, ``Scan.from_text``): ``]`` + ASCII letter + ASCII letter or digit."""
+    assert split_aim_id("]Q3%CMD:UNDO") == ("]Q3", "%CMD:UNDO")
+    assert split_aim_id("]e0010950110153000310ABC") == ("]e0", "010950110153000310ABC")
+    assert split_aim_id("]é1X") == ("", "]é1X")
+    assert split_aim_id("]C") == ("", "]C")
+    assert split_aim_id("]1AB") == ("", "]1AB")
+    ean = Scan.from_text("]E04006381333931", "kbd")
+    assert (ean.raw, ean.symbology) == (b"4006381333931", "]E0")
+    assert Scan.from_text("]é1X", "kbd").symbology is None

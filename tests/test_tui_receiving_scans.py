@@ -98,3 +98,27 @@ async def test_a_10_kb_burst_is_one_red_refusal_and_the_next_scan_works(db: Data
         assert len(error_notes(app)) == 1 and len(bells) == 1
     assert [(e.qty, e.to_location, e.doc_ref) for e in stock.ledger_page(db, admin, sku="P1")] == [
         (Decimal(3), "A-01", "PO-9")]
+
+
+@async_test
+async def test_aim_ids_from_a_wedge_scanner_at_the_receiving_desk(db: Database, tmp_path: Path) -> None:
+    """A scanner set to send AIM ids: ``]E0`` + EAN-13, ``]C1`` + a GS1 element string (lot, expiry) and
+    ``]C0`` bins are received; ``]Q3%CMD:UNDO`` undoes the last line like ``%CMD:UNDO``."""
+    seed_receipts(db, tmp_path)
+    admin = db.system_actor("test")
+    app = WsmsApp(db, tui_settings(), desk="receiving")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReceivingScreen)
+        for code in ("]C0PO-1", f"]E0{GTIN_P1}", "2", "]C0A-01",
+                     f"]C101{GTIN_LOT1}1727033110LOT-A\x1d304", "]C0A-02",
+                     f"]E0{GTIN_P1}", "]C0A-02", "]Q3%CMD:UNDO"):
+            await scan(pilot, code)
+        await until(pilot, lambda: "undone" in text(screen, "#rcv-message"))
+    assert stock.ledger_page(db, admin, sku="LOT1")[0].lot == "LOT-A"
+    assert {(r.location, r.lot): r.on_hand for r in stock.stock_page(db, admin, stock.StockFilter(sku="P1"))
+            if r.on_hand} == {("A-01", None): Decimal(2)}
+    assert {(r.location, r.lot): r.on_hand for r in stock.stock_page(db, admin, stock.StockFilter(sku="LOT1"))} == {
+        ("A-02", "LOT-A"): Decimal(4)}
+

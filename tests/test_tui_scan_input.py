@@ -289,3 +289,31 @@ async def test_a_scan_of_exactly_the_limit_passes_and_one_more_is_refused() -> N
         await pilot.pause()
     assert [v for v, _ in app.scans] == ["1" * (MAX_SCAN - 1) + GS, "OK"]
     assert [r.length for r in app.refused] == [MAX_SCAN + 1]
+
+
+@async_test
+async def test_a_leading_aim_id_goes_into_symbology() -> None:
+    """``]Q3%CMD:UNDO`` is the command; ``]E0`` + an EAN-13 is the EAN; a GS1 id stays in front of GS1
+    data (the flows read ``]C1…`` as an element string); no id: symbology is empty."""
+    scans = ["]Q3%CMD:UNDO", "]E04006381333931", "]C1010950110153000310ABC", f"]d201095011015300031{GS}0ABC",
+             "]C0A-01", "]Q1%LOC:A-01-02:1", "]1AB", "]é1X", "]x", "P1"]
+    app = RecordingApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        keys: list[events.Key] = []
+        for code in scans:
+            keys += [*keys_for(code), events.Key("enter", "\r")]
+        burst(app, keys)
+        await settle(pilot, app, len(scans))
+    assert [(m.value, m.symbology, m.raw) for m in app.messages] == [
+        ("%CMD:UNDO", "]Q3", "]Q3%CMD:UNDO"),
+        ("4006381333931", "]E0", "]E04006381333931"),
+        ("]C1010950110153000310ABC", "]C1", "]C1010950110153000310ABC"),
+        (f"]d201095011015300031{GS}0ABC", "]d2", f"]d201095011015300031{GS}0ABC"),
+        ("A-01", "]C0", "]C0A-01"),
+        ("%LOC:A-01-02:1", "]Q1", "]Q1%LOC:A-01-02:1"),
+        ("]1AB", "", "]1AB"),
+        ("]é1X", "", "]é1X"),
+        ("]x", "", "]x"),
+        ("P1", "", "P1"),
+    ]

@@ -10,6 +10,10 @@ order, so a burst of 100 scans yields 100 ``Scanned`` messages, whole and in ord
 * with a configured prefix, a prefix starts a new scan: whatever was typed before it is dropped,
   and the prefix is not part of the value (text typed by hand without the prefix is still accepted);
 * configured GS substitutes (e.g. ``<GS>``) in a scan become ``\\x1d`` in the value;
+* a leading AIM symbology identifier (``]`` + letter + letter/digit: ``]C1`` GS1-128, ``]d2`` GS1
+  DataMatrix, ``]E0`` EAN-13, ``]Q3`` QR …, sent by scanners set to transmit it) goes into
+  ``Scanned.symbology``; the value keeps it in front only for a GS1 id (``]C1 ]d2 ]e0 ]e1 ]Q3 ]J1``)
+  and GS1 data, which the desks' flows read as a GS1 element string — ``desk_value``;
 * a scan longer than ``MAX_SCAN`` characters is refused whole: no ``Scanned``, but a ``Refused``
   message, the bell and a red notification saying why (the field never holds more than ``MAX_BUFFER``
   characters however long the burst);
@@ -39,6 +43,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from wsms_tui.barcodes import GS1_AIM_IDS
+from wsms_tui.devices.scan import split_aim_id
 from wsms_tui.i18n import _
 
 GS = "\x1d"
@@ -54,6 +60,15 @@ MAX_BUFFER = 4 * MAX_SCAN
 PASTE_SCAN_END = re.compile(r"\r\n|[\r\n\t]")
 #: the shortest run of fast keys that inter-key timing takes for a scan (a person's key rollover is shorter)
 MIN_TIMED_LEN = 4
+
+
+def desk_value(symbology: str, data: str) -> str:
+    """The value a desk's flow gets for ``data`` scanned with AIM id ``symbology`` (``""``: none): the data,
+    with a GS1 id kept in front unless the data is a command or location barcode (``%…``) — the flows read
+    ``]C1…`` as a GS1 element string, so a lot-only GS1-128 ``]C110ABC`` is the lot ``ABC``, not ``10ABC``."""
+    if symbology in GS1_AIM_IDS and not data.startswith("%"):
+        return symbology + data
+    return data
 
 
 def too_long_text(length: int) -> str:
@@ -79,13 +94,15 @@ class ScanInput(Widget, can_focus=True):
     buffer: reactive[str] = reactive("", layout=False)
 
     class Scanned(Message):
-        """One complete scan: ``value`` framed and normalised, ``raw`` as the keys arrived."""
+        """One complete scan: ``value`` framed and normalised (``desk_value``), ``raw`` as the keys arrived,
+        ``symbology`` the AIM id the scanner sent in front of it (``""``: none)."""
 
-        def __init__(self, scan_input: ScanInput, value: str, raw: str) -> None:
+        def __init__(self, scan_input: ScanInput, value: str, raw: str, symbology: str = "") -> None:
             super().__init__()
             self.scan_input = scan_input
             self.value = value
             self.raw = raw
+            self.symbology = symbology
 
         @property
         def control(self) -> ScanInput:
@@ -212,8 +229,9 @@ class ScanInput(Widget, can_focus=True):
         if dropped or len(value) > MAX_SCAN:
             self.refuse(too_long_text(dropped + len(value)), dropped + len(value))
             return
-        if value:
-            self.post_message(self.Scanned(self, value, raw))
+        symbology, data = split_aim_id(value)
+        if data:
+            self.post_message(self.Scanned(self, desk_value(symbology, data), raw, symbology))
 
     def refuse(self, reason: str, length: int) -> None:
         """Refuse a scan: the bell, ``reason`` in red, and a ``Refused`` message for the screen."""
