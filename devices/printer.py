@@ -197,9 +197,11 @@ class SerialPrinter:
     def open(self) -> None:
         if self._port is not None:
             return
+        options: dict[str, object] = {"baudrate": self.baudrate, "timeout": min(self.timeout, 0.05)}
+        if not self.url.startswith("rfc2217:"):  # pyserial's RFC 2217 client refuses a write time-out
+            options["write_timeout"] = self.write_timeout
         try:
-            self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=min(self.timeout, 0.05),
-                                               write_timeout=self.write_timeout)
+            self._port = serial.serial_for_url(self.url, **options)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise PrinterUnavailable(f"cannot open {self.url}: {exc}") from None
         sock = getattr(self._port, "_socket", None)  # pyserial's socket:// leaves Nagle on: ~HS would wait
