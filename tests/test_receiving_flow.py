@@ -256,12 +256,30 @@ def test_a_gs1_scan_missing_its_separator_after_the_lot_is_refused(
     v = flow.feed("0109506000134352" + "10LOT-A" + "17270301")  # no GS after the lot
     assert v.step == "product" and v.level == "error" and v.bell and v.draft is None, v
     assert v.message == ("lot LOT-A17270301 looks like it swallowed AI 17 (expiry 2027-03-01): "
-                         "the GS separator is probably missing; rescan")
+                         "the GS separator is probably missing; rescan (or scan the same code again to take it "
+                         "as it is)")
     # with its separator the same data is a lot and an expiry, and posts as before
     v = flow.feed("0109506000134352" + f"10LOT-A{GS}17270301")
     assert v.step == "location" and v.draft and (v.draft.lot, str(v.draft.expiry)) == ("LOT-A", "2027-03-01")
     flow.feed("A-01")
     assert [(r.lot, r.on_hand) for r in stock.stock_page(db, admin, stock.StockFilter(sku="LOT1"))] == [("LOT-A", 1)]
+
+
+def test_a_date_coded_lot_that_looks_like_a_swallowed_element_is_taken_when_scanned_twice(
+        db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    flow.feed("PO-1")
+    code = "0109506000134352" + f"17270301{GS}" + "10B13240315"  # lot B13240315: "13240315" reads as AI 13
+    v = flow.feed(code)
+    assert v.level == "error" and "swallowed AI 13" in v.message and v.draft is None, v
+    v = flow.feed("0109506000134352" + "10LOT-A" + "17270301")  # another code: asked about on its own
+    assert v.level == "error" and "swallowed AI 17" in v.message, v
+    v = flow.feed(code)
+    assert v.level == "error", v  # not the scan just refused: asked again
+    v = flow.feed(code)  # the same code twice in a row: the clerk says the lot is right
+    assert v.step == "location" and v.draft and (v.draft.lot, str(v.draft.expiry)) == ("B13240315", "2027-03-01"), v
+    flow.feed("A-01")
+    assert [r.lot for r in stock.stock_page(db, admin, stock.StockFilter(sku="LOT1"))] == ["B13240315"]
 
 
 def test_command_undo_barcode_and_ai_37_count(db: Database, admin: Actor, tmp_path: Path) -> None:

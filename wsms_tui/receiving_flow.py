@@ -157,6 +157,8 @@ class ReceivingFlow:
         self.last_received: ReceivedLine | None = None
         self._step = "receipt"
         self._supervisor: str | None = None
+        #: a product scan refused once as probably missing a GS separator: scanned again, it is taken as is
+        self._ambiguous: str | None = None
         self._view = FlowView("receipt", _("Scan or choose a receipt"))
 
     # -- public ------------------------------------------------------------------------------
@@ -243,8 +245,11 @@ class ReceivingFlow:
                 return self._reject(raw, it.reason or _("{v!r} is not a product barcode or SKU").format(v=value[:40]))
         else:
             swallowed = swallowed_element(it)
-            if swallowed:
-                return self._reject(raw, swallowed)
+            if swallowed and self._ambiguous != value:
+                # a date-coded lot can end in what reads as a date element too: the same scan again accepts it
+                self._ambiguous = value
+                return self._reject(raw, swallowed + _(" (or scan the same code again to take it as it is)"))
+            self._ambiguous = None
             hit = _find_product(self.db, value, it.gtin)
         if hit is None:
             if it.kind == "location":
