@@ -6,10 +6,13 @@ refused whole. Fixtures and helpers come from tests/test_tui_receiving.py.
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.test_tui_receiving import (
@@ -26,6 +29,7 @@ from tests.test_tui_receiving import (
 from tests.tui_helpers import async_test, login, tui_settings
 from wsms_tui import receiving, stock
 from wsms_tui.app import WsmsApp
+from wsms_tui.config import ScannerSettings
 from wsms_tui.database import Database
 from wsms_tui.db.models import Lot
 from wsms_tui.screens.receiving import ReceivingScreen
@@ -122,3 +126,40 @@ async def test_aim_ids_from_a_wedge_scanner_at_the_receiving_desk(db: Database, 
     assert {(r.location, r.lot): r.on_hand for r in stock.stock_page(db, admin, stock.StockFilter(sku="LOT1"))} == {
         ("A-02", "LOT-A"): Decimal(4)}
 
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
+@async_test
+async def test_a_serial_scanner_over_long_scan_is_refused_and_aim_ids_keep_gs1(db: Database, tmp_path: Path) -> None:
+    """A serial scanner on a pty: a 10 kB scan (the reader cuts it) is one red refusal, never a scan for the
+    flow; a lot-only GS1-128 ``]C110LOT-Z`` at the lot step is the lot ``LOT-Z``, not ``10LOT-Z``."""
+    seed_receipts(db, tmp_path)
+    admin = db.system_actor("test")
+    master, slave = os.openpty()
+    settings = tui_settings(scanner=ScannerSettings.model_construct(prefix="", suffix="", url=os.ttyname(slave)))
+    app = WsmsApp(db, settings, desk="receiving")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await login(pilot)
+            screen = app.screen
+            assert isinstance(screen, ReceivingScreen)
+            bells = count_bells(app)
+            await until(pilot, lambda: app.scanner is not None and app.scanner.status is not None
+                        and app.scanner.status.state == "connected")
+            os.write(master, b"PO-1\r\n")
+            await until(pilot, lambda: screen.view.step == "product")
+            os.write(master, GTIN_P1.encode() * 770 + b"\r\n")
+            await until(pilot, lambda: bool(error_notes(app)))
+            assert error_notes(app) == [f"scan of 10010 characters is longer than {MAX_SCAN}: ignored"]
+            assert len(bells) == 1 and screen.flow.draft is None
+            scans = [GTIN_P1, "3", "A-01", f"]C101{GTIN_LOT1}", "]C110LOT-Z", "2027-03-31", "A-02"]
+            os.write(master, b"".join(s.encode() + b"\r\n" for s in scans))
+            await until(pilot, lambda: len(stock.ledger_page(db, admin)) == 2 and screen.view.step == "product")
+            assert len(error_notes(app)) == 1 and len(bells) == 1
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert [(e.sku, e.qty, e.to_location, e.lot) for e in reversed(stock.ledger_page(db, admin))] == [
+        ("P1", Decimal(3), "A-01", None), ("LOT1", Decimal(1), "A-02", "LOT-Z")]
+    expiry = db.read(lambda s: s.execute(select(Lot.expiry).where(Lot.lot_no == "LOT-Z")).scalar_one())
+    assert expiry == date(2027, 3, 31)

@@ -44,7 +44,7 @@ from wsms_tui import printing, users
 from wsms_tui.config import Settings
 from wsms_tui.database import Database
 from wsms_tui.devices.scan import Scan
-from wsms_tui.devices.serial_scanner import ScannerState, ScannerStatus, SerialScanner
+from wsms_tui.devices.serial_scanner import CutScan, ScannerState, ScannerStatus, SerialScanner
 from wsms_tui.devices.spool import WorkerStatus
 from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
@@ -57,6 +57,7 @@ from wsms_tui.screens.menu import MenuScreen
 from wsms_tui.screens.messages import LabelQueued, LoggedIn, OpenDesk
 from wsms_tui.screens.print_queue import PrintQueueScreen
 from wsms_tui.screens.stock import StockScreen
+from wsms_tui.screens.widgets.scan_input import desk_value, too_long_text
 from wsms_tui.screens.widgets.status_bar import ExceptionNoticeText, PrinterState, StatusInfo
 from wsms_tui.security import Actor
 from wsms_tui.stock import PAGE
@@ -272,11 +273,19 @@ class WsmsApp(App[None]):
 
     @on(ScannerScan)
     def scanner_scan(self, message: ScannerScan) -> None:
-        """A serial scan goes to the desk on screen, like a scan typed into its scan field."""
-        text = message.scan.text
+        """A serial scan goes to the desk on screen, like a scan typed into its scan field (its AIM id as the
+        field passes it on: ``desk_value``). A scan the reader cut (longer than its limit) is refused like an
+        over-long wedge scan, with the bell and a red notification; it never reaches the desk."""
+        scan = message.scan
+        if isinstance(scan, CutScan):
+            self.bell()
+            self.notify(too_long_text(len(scan.raw) + scan.dropped), severity="error", title=_("scan refused"))
+            return
+        text = scan.text
         screen = self.screen
         if isinstance(screen, DeskScreen):
-            screen.handle_scan(text, text)
+            symbology = scan.symbology or ""
+            screen.handle_scan(desk_value(symbology, text), symbology + text)
             return
         self.bell()
         self.notify(_("scan {code} not used: log in, or close this window first").format(code=text[:40]),
