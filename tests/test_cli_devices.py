@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import sys
 import termios
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,10 +23,67 @@ from wsms_tui.devices.simulator import TcpPrinterServer, ZebraSimulator
 runner = CliRunner()
 
 
+PORT_KEYS = ["device", "description", "vid", "pid", "serial_number", "hwid"]  # docs/DEVICES.md
+
+
 def test_ports_lists_as_json() -> None:
+    """Whatever this machine has: a JSON list of objects with exactly the documented keys, all strings."""
     r = runner.invoke(app, ["devices", "ports", "--format", "json"])
     assert r.exit_code == 0, r.output
-    assert r.stdout.lstrip().startswith("[")
+    rows = json.loads(r.stdout)
+    assert isinstance(rows, list)
+    for row in rows:
+        assert list(row) == PORT_KEYS and all(isinstance(v, str) for v in row.values())
+        assert row["device"]
+
+
+@pytest.fixture
+def pty_port(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A real pseudo-terminal listed as a USB-CDC scanner: pyserial's list_ports does not see ptys (it reads
+    sysfs), so ``comports`` is made to return the pty with a USB VID/PID, product and serial number."""
+    from serial.tools import list_ports, list_ports_common
+
+    master, slave = os.openpty()
+    device = os.ttyname(slave)
+    info = list_ports_common.ListPortInfo(device, skip_link_detection=True)
+    info.vid, info.pid, info.serial_number = 0x05E0, 0x1200, "S123"
+    info.description = "Symbol Bar Code Scanner"
+    info.hwid = info.usb_info()
+    monkeypatch.setattr(list_ports, "comports", lambda *a, **k: [info])
+    try:
+        yield device
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_ports_lists_a_pty_scanner_as_json_csv_and_table(pty_port: str) -> None:
+    r = runner.invoke(app, ["devices", "ports", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == [{"device": pty_port, "description": "Symbol Bar Code Scanner", "vid": "05e0",
+                                     "pid": "1200", "serial_number": "S123",
+                                     "hwid": "USB VID:PID=05E0:1200 SER=S123"}]
+    r = runner.invoke(app, ["devices", "ports", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    assert [line.split(",")[:5] for line in r.stdout.splitlines()[1:]] == [
+        [pty_port, "Symbol Bar Code Scanner", "05e0", "1200", "S123"]]
+    r = runner.invoke(app, ["devices", "ports", "--format", "table"])
+    assert r.exit_code == 0, r.output
+    for header in ("Device", "Description", "VID", "PID", "Serial", "Hardware id"):
+        assert header in r.stdout
+    assert pty_port in r.stdout and "05e0" in r.stdout and "no serial ports" not in r.output
+
+
+def test_ports_without_any_port_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from serial.tools import list_ports
+
+    monkeypatch.setattr(list_ports, "comports", lambda *a, **k: [])
+    r = runner.invoke(app, ["devices", "ports", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == []
+    r = runner.invoke(app, ["devices", "ports"])
+    assert r.exit_code == 0, r.output
+    assert "no serial ports found (network printers are socket://HOST:9100)" in r.stderr
 
 
 def test_print_test_and_status_against_the_fake_printer() -> None:
