@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from wsms_tui.devices.scan import Scan
+from wsms_tui.devices.serial_scanner import CutScan
 
 # Linux input key codes (linux/input-event-codes.h) → (unshifted, shifted)
 KEYMAP: dict[int, tuple[str, str]] = {
@@ -52,9 +53,15 @@ class KeyDecoder:
         self.max_length = max_length
         self.buf: list[str] = []
         self.shift = self.ctrl = False
+        self.dropped = 0  # characters of the scan being typed beyond max_length
+        #: lengths of the scans ended since the last ``feed`` that were longer than max_length (not in its result)
+        self.too_long: list[int] = []
 
     def feed(self, events: Iterable[tuple[int, int]]) -> list[str]:
+        """The scans ended by these events; a scan longer than ``max_length`` is left out and its length
+        put in ``too_long`` (never passed on cut short)."""
         scans: list[str] = []
+        self.too_long = []
         for code, value in events:
             if code in SHIFT_KEYS:
                 self.shift = value != KEY_UP
@@ -72,11 +79,17 @@ class KeyDecoder:
                     continue
                 ch = chars[1] if self.shift else chars[0]
             if ch in self.terminators:
-                if self.buf:
+                if self.dropped:
+                    self.too_long.append(len(self.buf) + self.dropped)
+                elif self.buf:
                     scans.append("".join(self.buf))
                 self.buf = []
-            elif ch not in "\n\t" and len(self.buf) < self.max_length:
-                self.buf.append(ch)
+                self.dropped = 0
+            elif ch not in "\n\t":
+                if len(self.buf) < self.max_length:
+                    self.buf.append(ch)
+                else:
+                    self.dropped += 1
         return scans
 
 
@@ -115,11 +128,14 @@ class EvdevScanner(threading.Thread):
     """Grab one input device and deliver its scans as ``Scan(source="evdev:PATH")``."""
 
     def __init__(self, path: str, on_scan: Callable[[Scan], None], *, grab: bool = True,
-                 terminators: str = "\n", poll: float = 0.2, max_length: int = 4096) -> None:
+                 terminators: str = "\n", poll: float = 0.2, max_length: int = 4096,
+                 on_error: Callable[[str], None] | None = None) -> None:
         super().__init__(name=f"evdev {path}", daemon=True)
         self.evdev = require_evdev()  # fail early, in the caller's thread, with a clear message
         self.path = path
         self.on_scan = on_scan
+        #: told why reading stopped (the device could not be opened, was unplugged …), from this thread
+        self.on_error = on_error
         self.grab = grab
         self.terminators = terminators
         self.poll = poll
@@ -134,7 +150,7 @@ class EvdevScanner(threading.Thread):
         try:
             device = self.evdev.InputDevice(self.path)
         except OSError as exc:
-            self.error = f"cannot open {self.path}: {exc}"
+            self._failed(f"cannot open {self.path}: {exc}")
             return
         try:
             if self.grab:
@@ -147,10 +163,17 @@ class EvdevScanner(threading.Thread):
                 keys = [(ev.code, ev.value) for ev in device.read() if ev.type == self.evdev.ecodes.EV_KEY]
                 for text in decoder.feed(keys):
                     self.on_scan(Scan.from_text(text, f"evdev:{self.path}"))
+                for n in decoder.too_long:  # refused whole, like an over-long serial scan
+                    self.on_scan(CutScan(b"", f"evdev:{self.path}", None, dropped=n))
         except OSError as exc:
-            self.error = f"{self.path}: {exc}"
+            self._failed(f"{self.path}: {exc}")
         finally:
             with contextlib.suppress(OSError):
                 if self.grab:
                     device.ungrab()
             device.close()
+
+    def _failed(self, why: str) -> None:
+        self.error = why
+        if self.on_error is not None:
+            self.on_error(why)

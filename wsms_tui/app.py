@@ -12,7 +12,9 @@ without its own scan flow opens the Stock desk with that code.
 
 An optional serial scanner (``Settings.scanner.url``) is read by a ``SerialScanner`` thread; each scan
 is posted to the App (``WsmsApp.ScannerScan``) and handed, on the UI thread and in arrival order, to
-the desk on screen (``DeskScreen.handle_scan``), exactly like a scan typed into its scan field.
+the desk on screen (``DeskScreen.handle_scan``), exactly like a scan typed into its scan field. A wedge
+scanner attached to this machine (``Settings.scanner.evdev``, Linux, the ``evdev`` extra) is grabbed and read
+by an ``EvdevScanner`` thread the same way; when it cannot be used the desk says why and keeps working.
 
 Printing: with ``Settings.printer`` set and ``spool_in_desk`` on, a ``printing.SpoolRunner`` (one
 ``PrinterWorker`` thread) prints this desk's spooled labels from login until exit. Its status reaches
@@ -165,6 +167,13 @@ class WsmsApp(App[None]):
             super().__init__()
             self.status = status
 
+    class ScannerFailed(Message):
+        """The evdev scanner stopped: its device could not be opened or went away (from its reader thread)."""
+
+        def __init__(self, why: str) -> None:
+            super().__init__()
+            self.why = why
+
     def __init__(self, db: Database, settings: Settings, *, desk: str | None = None,
                  demo_logins: list[Any] | None = None, page_size: int = PAGE,
                  gs_substitutes: Iterable[str] | None = None, spool_options: dict[str, float] | None = None) -> None:
@@ -180,6 +189,7 @@ class WsmsApp(App[None]):
         self.keymap: dict[str, str] = {k: v for k, v in settings.keys.items() if v}
         self.theme = settings.theme if settings.theme in self.available_themes else DEFAULT_THEME
         self.scanner: SerialScanner | None = None  # when settings.scanner.url is set
+        self.evdev_scanner: Any = None  # an EvdevScanner when settings.scanner.evdev is set and usable
         self.spool: printing.SpoolRunner | None = None  # when settings.printer is set and spool_in_desk
         self.spool_options = dict(spool_options or {})  # SpoolRunner timeouts (tests make them short)
         self._spool_lock = threading.Lock()
@@ -203,7 +213,8 @@ class WsmsApp(App[None]):
         self.start_scanner()
 
     def start_scanner(self) -> None:
-        """Start reading the serial scanner named in the settings, if any."""
+        """Start reading the serial scanner and the evdev scanner named in the settings, if any."""
+        self.start_evdev_scanner()
         url = self.settings.scanner.url
         if not url or self.scanner is not None:
             return
@@ -211,11 +222,36 @@ class WsmsApp(App[None]):
                                      on_status=lambda status: self.post_message(self.ScannerStatusChanged(status)))
         self.scanner.start()
 
+    def start_evdev_scanner(self) -> None:
+        path = self.settings.scanner.evdev
+        if not path or self.evdev_scanner is not None:
+            return
+        from wsms_tui.devices.evdev_scanner import EvdevScanner, EvdevUnavailable
+
+        try:
+            self.evdev_scanner = EvdevScanner(path, on_scan=lambda scan: self.post_message(self.ScannerScan(scan)),
+                                              grab=self.settings.scanner.evdev_grab,
+                                              on_error=lambda why: self.post_message(self.ScannerFailed(why)))
+        except EvdevUnavailable as exc:
+            self.post_message(self.ScannerFailed(str(exc)))
+            return
+        self.evdev_scanner.start()
+
+    @on(ScannerFailed)
+    def scanner_failed(self, message: ScannerFailed) -> None:
+        self.bell()
+        self.notify(_("scanner {p}: {why}; the keyboard still works").format(
+            p=self.settings.scanner.evdev, why=message.why), severity="error", timeout=30)
+
     def on_unmount(self) -> None:
         scanner, self.scanner = self.scanner, None
         if scanner is not None:
             scanner.stop()
             scanner.join(2)
+        evdev, self.evdev_scanner = self.evdev_scanner, None
+        if evdev is not None:
+            evdev.stop()
+            evdev.join(2)
         self.stop_spool()
 
     # -- the print spool ---------------------------------------------------------------------
@@ -305,6 +341,8 @@ class WsmsApp(App[None]):
             scanner = _("keyboard, framed")
         if self.settings.scanner.url:
             scanner = _("{keyboard} + serial").format(keyboard=scanner)
+        if self.settings.scanner.evdev:
+            scanner = _("{keyboard} + evdev").format(keyboard=scanner)
         return StatusInfo(
             user=actor.name if actor else _("not logged in"),
             role=str(actor.role) if actor else "—",

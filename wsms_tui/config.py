@@ -51,9 +51,14 @@ class ScannerSettings(BaseModel):
 
     ``gs_substitutes``: what a wedge scanner types instead of GS (0x1D), mapped back to GS.
     ``url``: an optional serial/USB-CDC scanner (a pyserial URL: ``/dev/ttyACM0``, ``rfc2217://host:port``);
-    the TUI reads it in a thread and hands its scans to the desk on screen."""
+    the TUI reads it in a thread and hands its scans to the desk on screen.
+    ``evdev``: an optional keyboard-wedge scanner attached to the machine running wsms, by its input device
+    (Linux, ``/dev/input/by-id/…-event-kbd``; the ``evdev`` extra): grabbed (``evdev_grab``) so its keys reach
+    wsms only, read in a thread like the serial scanner."""
 
     url: str = ""
+    evdev: str = ""
+    evdev_grab: bool = True
     prefix: str = ""
     suffix: str = ""
     gs_substitutes: list[str] = Field(default_factory=lambda: ["<GS>"])
