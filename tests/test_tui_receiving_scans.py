@@ -163,3 +163,36 @@ async def test_a_serial_scanner_over_long_scan_is_refused_and_aim_ids_keep_gs1(d
         ("P1", Decimal(3), "A-01", None), ("LOT1", Decimal(1), "A-02", "LOT-Z")]
     expiry = db.read(lambda s: s.execute(select(Lot.expiry).where(Lot.lot_no == "LOT-Z")).scalar_one())
     assert expiry == date(2027, 3, 31)
+
+
+@async_test
+async def test_a_serial_scan_while_a_dialog_is_open_is_refused_and_posts_nothing(db: Database, tmp_path: Path) -> None:
+    """A scan from the serial scanner arrives while the LPN label dialog is open over the Receiving desk: the
+    bell and a notice saying why, nothing reaches the desk or the ledger, the dialog stays; once it is closed the
+    same scan goes to the desk as usual."""
+    from wsms_tui.devices.scan import Scan
+    from wsms_tui.screens.print_dialog import PrintDialog
+
+    seed_receipts(db, tmp_path)
+    admin = db.system_actor("test")
+    app = WsmsApp(db, tui_settings(), desk="receiving")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReceivingScreen)
+        await scan(pilot, "PO-9")
+        await scan(pilot, GTIN_P1)  # waiting for the location now
+        await pilot.press("ctrl+n")  # the LPN label dialog
+        await pilot.pause()
+        assert isinstance(app.screen, PrintDialog)
+        bells = count_bells(app)
+        app.post_message(WsmsApp.ScannerScan(Scan.from_text("A-01", "/dev/ttyACM0")))
+        await pilot.pause()
+        assert isinstance(app.screen, PrintDialog) and bells == [1]
+        assert any("not used" in n.message for n in app._notifications)
+        assert stock.ledger_page(db, admin) == []
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        app.post_message(WsmsApp.ScannerScan(Scan.from_text("A-01", "/dev/ttyACM0")))
+        await until(pilot, lambda: len(stock.ledger_page(db, admin)) == 1)
