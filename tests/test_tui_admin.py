@@ -15,7 +15,7 @@ from sqlalchemy import text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
-from tests.tui_helpers import async_test, login, seed_stock, table_rows, tui_settings
+from tests.tui_helpers import async_test, login, seed_stock, settle, table_rows, tui_settings, type_in
 from wsms_tui.app import WsmsApp
 from wsms_tui.config import PrinterConfig
 from wsms_tui.database import Database
@@ -35,12 +35,6 @@ def seeded(db: Database) -> None:
     add_user(db, system, "boss", "supervisor", "9999")
 
 
-async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def open_admin(pilot: Pilot[Any], name: str = "root", pin: str = "4321") -> AdminScreen:
     await login(pilot, name, pin)
     await pilot.press("f9")
@@ -48,11 +42,6 @@ async def open_admin(pilot: Pilot[Any], name: str = "root", pin: str = "4321") -
     screen = pilot.app.screen
     assert isinstance(screen, AdminScreen)
     return screen
-
-
-async def type_in(pilot: Pilot[Any], value: str) -> None:
-    await pilot.press(*value, "enter")
-    await settle(pilot)
 
 
 def message(screen: AdminScreen) -> str:

@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from tests.test_reports import NOW, build, demand_world
-from tests.tui_helpers import async_test, login, table_rows, tui_settings
+from tests.tui_helpers import async_test, login, settle, table_rows, tui_settings, type_in
 from wsms_tui.app import WsmsApp
 from wsms_tui.database import Database
 from wsms_tui.reports import ReportParams, run_report
@@ -32,12 +32,6 @@ def app_for(db: Database) -> WsmsApp:
     return app
 
 
-async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def open_reports(pilot: Pilot[Any]) -> ReportsScreen:
     await login(pilot, "boss", "9999")
     await pilot.press("f8")
@@ -45,11 +39,6 @@ async def open_reports(pilot: Pilot[Any]) -> ReportsScreen:
     screen = pilot.app.screen
     assert isinstance(screen, ReportsScreen)
     return screen
-
-
-async def type_in(pilot: Pilot[Any], text: str) -> None:
-    await pilot.press(*text, "enter")
-    await settle(pilot)
 
 
 def seeded(db: Database) -> None:

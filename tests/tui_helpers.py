@@ -60,3 +60,16 @@ async def login(pilot: Pilot[Any], name: str = "clerk1", pin: str = "1234") -> N
 def table_rows(table: DataTable[Any]) -> list[list[str]]:
     """Every loaded row of ``table`` as plain strings."""
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let the screen process what is queued and every worker (a report, a check) finish."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_in(pilot: Pilot[Any], text: str) -> None:
+    """Type ``text`` into the focused field and press Enter, then settle."""
+    await pilot.press(*text, "enter")
+    await settle(pilot)
