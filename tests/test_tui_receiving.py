@@ -10,7 +10,8 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,16 @@ async def scan(pilot: Pilot[Any], code: str) -> None:
     for key in key_events(code + "\r"):
         field.post_message(key)
     await pilot.pause()
+
+
+@asynccontextmanager
+async def receiving_desk(app: WsmsApp) -> AsyncIterator[tuple[Pilot[Any], ReceivingScreen]]:
+    """Run ``app`` (opening on the Receiving desk) at 80×24 and log clerk1 in: the pilot and the desk."""
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReceivingScreen)
+        yield pilot, screen
 
 
 async def until(pilot: Pilot[Any], check: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -194,10 +205,7 @@ async def test_scanned_reference_blind_refusals_and_supervisor_pin(db: Database,
     seed_receipts(db, tmp_path)
     admin = db.system_actor("test")
     app = WsmsApp(db, tui_settings(keys={"receiving.undo": "f12"}), desk="receiving")
-    async with app.run_test(size=SIZE) as pilot:
-        await login(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReceivingScreen)
+    async with receiving_desk(app) as (pilot, screen):
         bells = count_bells(app)
 
         await scan(pilot, "PO-404")
@@ -249,10 +257,7 @@ async def test_a_clerk_as_supervisor_and_scans_the_desk_can_tell_are_wrong(db: D
     seed_receipts(db, tmp_path)
     admin = db.system_actor("test")
     app = WsmsApp(db, tui_settings(), desk="receiving")
-    async with app.run_test(size=SIZE) as pilot:
-        await login(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReceivingScreen)
+    async with receiving_desk(app) as (pilot, screen):
         bells = count_bells(app)
         await scan(pilot, "PO-2")  # blind: P1 4 expected
 
@@ -287,10 +292,7 @@ async def test_a_burst_of_scans_is_posted_whole_and_in_order(db: Database, tmp_p
     seed_receipts(db, tmp_path)
     admin = db.system_actor("test")
     app = WsmsApp(db, tui_settings(), desk="receiving")
-    async with app.run_test(size=SIZE) as pilot:
-        await login(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReceivingScreen)
+    async with receiving_desk(app) as (pilot, screen):
         await scan(pilot, "PO-9")
         pairs = [(i % 3 + 1, f"A-0{i % 2 + 1}") for i in range(20)]  # (qty, location) for each line
         burst = "".join(f"{GTIN_P1}\r{q}\r{loc}\r" for q, loc in pairs)
@@ -316,10 +318,7 @@ async def test_a_serial_scanner_on_a_pty_drives_a_whole_receipt(db: Database, tm
     settings = tui_settings(scanner=ScannerSettings.model_construct(prefix="", suffix="", url=url))
     app = WsmsApp(db, settings, desk="receiving")
     try:
-        async with app.run_test(size=SIZE) as pilot:
-            await login(pilot)
-            screen = app.screen
-            assert isinstance(screen, ReceivingScreen)
+        async with receiving_desk(app) as (pilot, screen):
             assert "keyboard + serial" in text(screen, "#status-info")
             await until(pilot, lambda: app.scanner is not None and app.scanner.status is not None
                         and app.scanner.status.state == "connected")

@@ -18,21 +18,20 @@ from sqlalchemy import select
 from tests.test_tui_receiving import (
     GTIN_LOT1,
     GTIN_P1,
-    SIZE,
     count_bells,
     key_events,
+    receiving_desk,
     scan,
     seed_receipts,
     text,
     until,
 )
-from tests.tui_helpers import async_test, login, tui_settings
+from tests.tui_helpers import async_test, tui_settings
 from wsms_tui import receiving, stock
 from wsms_tui.app import WsmsApp
 from wsms_tui.config import ScannerSettings
 from wsms_tui.database import Database
 from wsms_tui.db.models import Lot
-from wsms_tui.screens.receiving import ReceivingScreen
 from wsms_tui.screens.widgets.scan_input import MAX_SCAN
 
 
@@ -58,10 +57,7 @@ async def test_100_scans_at_2_ms_per_character_through_the_receiving_screen(db: 
     scans.append("%CMD:DONE")
     assert len(scans) == 100
     app = WsmsApp(db, tui_settings(), desk="receiving", gs_substitutes=("<GS>",))
-    async with app.run_test(size=SIZE) as pilot:
-        await login(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReceivingScreen)
+    async with receiving_desk(app) as (pilot, screen):
         for key in key_events("".join(s + "\r" for s in scans)):
             app.post_message(key)
             await asyncio.sleep(0.002)
@@ -83,10 +79,7 @@ async def test_a_10_kb_burst_is_one_red_refusal_and_the_next_scan_works(db: Data
     seed_receipts(db, tmp_path)
     admin = db.system_actor("test")
     app = WsmsApp(db, tui_settings(), desk="receiving")
-    async with app.run_test(size=SIZE) as pilot:
-        await login(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReceivingScreen)
+    async with receiving_desk(app) as (pilot, screen):
         await scan(pilot, "PO-9")
         bells = count_bells(app)
         for key in key_events(GTIN_P1 * 770 + "\r"):  # 10 010 characters
@@ -111,10 +104,7 @@ async def test_aim_ids_from_a_wedge_scanner_at_the_receiving_desk(db: Database, 
     seed_receipts(db, tmp_path)
     admin = db.system_actor("test")
     app = WsmsApp(db, tui_settings(), desk="receiving")
-    async with app.run_test(size=SIZE) as pilot:
-        await login(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReceivingScreen)
+    async with receiving_desk(app) as (pilot, screen):
         for code in ("]C0PO-1", f"]E0{GTIN_P1}", "2", "]C0A-01",
                      f"]C101{GTIN_LOT1}1727033110LOT-A\x1d304", "]C0A-02",
                      f"]E0{GTIN_P1}", "]C0A-02", "]Q3%CMD:UNDO"):
@@ -139,10 +129,7 @@ async def test_a_serial_scanner_over_long_scan_is_refused_and_aim_ids_keep_gs1(d
     settings = tui_settings(scanner=ScannerSettings.model_construct(prefix="", suffix="", url=os.ttyname(slave)))
     app = WsmsApp(db, settings, desk="receiving")
     try:
-        async with app.run_test(size=SIZE) as pilot:
-            await login(pilot)
-            screen = app.screen
-            assert isinstance(screen, ReceivingScreen)
+        async with receiving_desk(app) as (pilot, screen):
             bells = count_bells(app)
             await until(pilot, lambda: app.scanner is not None and app.scanner.status is not None
                         and app.scanner.status.state == "connected")
@@ -176,10 +163,7 @@ async def test_a_serial_scan_while_a_dialog_is_open_is_refused_and_posts_nothing
     seed_receipts(db, tmp_path)
     admin = db.system_actor("test")
     app = WsmsApp(db, tui_settings(), desk="receiving")
-    async with app.run_test(size=SIZE) as pilot:
-        await login(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReceivingScreen)
+    async with receiving_desk(app) as (pilot, screen):
         await scan(pilot, "PO-9")
         await scan(pilot, GTIN_P1)  # waiting for the location now
         await pilot.press("ctrl+n")  # the LPN label dialog
