@@ -256,8 +256,10 @@ def test_a_gs1_scan_missing_its_separator_after_the_lot_is_refused(
     v = flow.feed("0109506000134352" + "10LOT-A" + "17270301")  # no GS after the lot
     assert v.step == "product" and v.level == "error" and v.bell and v.draft is None, v
     assert v.message == ("lot LOT-A17270301 looks like it swallowed AI 17 (expiry 2027-03-01): "
-                         "the GS separator is probably missing; rescan (or scan the same code again to take it "
-                         "as it is)")
+                         "the GS separator is probably missing; rescan — or type ok (scan %CMD:OK) to take it as it "
+                         "is")
+    v = flow.feed("0109506000134352" + "10LOT-A" + "17270301")  # the same scanner again, still without GS
+    assert v.level == "error" and v.draft is None, v  # refused again: a rescan is no confirmation
     # with its separator the same data is a lot and an expiry, and posts as before
     v = flow.feed("0109506000134352" + f"10LOT-A{GS}17270301")
     assert v.step == "location" and v.draft and (v.draft.lot, str(v.draft.expiry)) == ("LOT-A", "2027-03-01")
@@ -265,21 +267,39 @@ def test_a_gs1_scan_missing_its_separator_after_the_lot_is_refused(
     assert [(r.lot, r.on_hand) for r in stock.stock_page(db, admin, stock.StockFilter(sku="LOT1"))] == [("LOT-A", 1)]
 
 
-def test_a_date_coded_lot_that_looks_like_a_swallowed_element_is_taken_when_scanned_twice(
+def test_a_date_coded_lot_that_looks_like_a_swallowed_element_is_taken_when_confirmed(
         db: Database, admin: Actor, tmp_path: Path) -> None:
     flow, _clerk = setup(db, admin, tmp_path)
     flow.feed("PO-1")
     code = "0109506000134352" + f"17270301{GS}" + "10B13240315"  # lot B13240315: "13240315" reads as AI 13
     v = flow.feed(code)
     assert v.level == "error" and "swallowed AI 13" in v.message and v.draft is None, v
-    v = flow.feed("0109506000134352" + "10LOT-A" + "17270301")  # another code: asked about on its own
-    assert v.level == "error" and "swallowed AI 17" in v.message, v
+    v = flow.feed(code)  # the same code again is no confirmation
+    assert v.level == "error" and v.draft is None, v
+    flow.feed("xyz")  # another scan in between drops what was pending
+    v = flow.feed("ok")
+    assert v.level == "error" and v.draft is None, v
     v = flow.feed(code)
-    assert v.level == "error", v  # not the scan just refused: asked again
-    v = flow.feed(code)  # the same code twice in a row: the clerk says the lot is right
+    assert v.level == "error", v
+    v = flow.feed("%CMD:OK")  # the clerk says the lot is right
     assert v.step == "location" and v.draft and (v.draft.lot, str(v.draft.expiry)) == ("B13240315", "2027-03-01"), v
     flow.feed("A-01")
     assert [r.lot for r in stock.stock_page(db, admin, stock.StockFilter(sku="LOT1"))] == ["B13240315"]
+
+
+def test_the_lot_step_guards_a_gs1_scan_missing_its_separator_too(db: Database, admin: Actor, tmp_path: Path) -> None:
+    flow, _clerk = setup(db, admin, tmp_path)
+    flow.feed("PO-1")
+    v = flow.feed("LOT1")  # the product by its SKU: no lot carried, so the desk asks for it
+    assert v.step == "lot", v
+    v = flow.feed("0109506000134352" + "10LOT-A" + "17270301")  # the carton's GS1 label, GS missing
+    assert v.step == "lot" and v.level == "error" and "swallowed AI 17" in v.message, v
+    v = flow.feed("ok")
+    assert v.step != "lot" and v.draft and v.draft.lot == "LOT-A17270301", v
+    flow.feed("%CMD:CANCEL")
+    flow.feed("LOT1")
+    v = flow.feed("0109506000134352" + f"10LOT-A{GS}17270301")
+    assert v.draft and (v.draft.lot, str(v.draft.expiry)) == ("LOT-A", "2027-03-01"), v
 
 
 def test_command_undo_barcode_and_ai_37_count(db: Database, admin: Actor, tmp_path: Path) -> None:

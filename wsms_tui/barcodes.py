@@ -158,7 +158,7 @@ def is_valid_sscc(code: str) -> bool:
 
 COMMAND_PREFIX = "%CMD:"
 """Command barcodes read ``%CMD:NAME`` (e.g. ``%CMD:UNDO``); a desk decides what each name does."""
-KNOWN_COMMANDS = frozenset({"UNDO", "DONE", "EMPTY", "CANCEL", "SKIP", "SHORT", "DAMAGE", "PRINT", "QTY"})
+KNOWN_COMMANDS = frozenset({"UNDO", "DONE", "EMPTY", "CANCEL", "SKIP", "SHORT", "DAMAGE", "PRINT", "QTY", "OK"})
 MAX_SCAN_CHARS = 4096
 GS1_AIM_IDS = frozenset({"]C1", "]d2", "]e0", "]e1", "]Q3", "]J1"})
 GS_SUBSTITUTES = ("\x1d", "<GS>", "\u241d", "\u2194")  # GS, as zxing prints it, the GS picture, ↔

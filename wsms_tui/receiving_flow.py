@@ -21,7 +21,15 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from wsms_tui import receiving, users
-from wsms_tui.barcodes import LOCATION_PREFIX, interpret, normalize_gtin, parse_gs1, printable, swallowed_element
+from wsms_tui.barcodes import (
+    LOCATION_PREFIX,
+    Interpretation,
+    interpret,
+    normalize_gtin,
+    parse_gs1,
+    printable,
+    swallowed_element,
+)
 from wsms_tui.database import Database
 from wsms_tui.db.models import Lot, Product, ProductBarcode, Tracking
 from wsms_tui.errors import WsmsError
@@ -31,6 +39,8 @@ from wsms_tui.security import Actor
 
 COMMAND_PREFIX = "%CMD:"
 UNDO_WORDS = frozenset({"u", "U", f"{COMMAND_PREFIX}UNDO"})
+#: the confirmation of a scan refused as ambiguous (compared lower-cased)
+OK_WORDS = frozenset({"ok", "yes", f"{COMMAND_PREFIX}OK".lower()})
 
 
 @dataclass(frozen=True)
@@ -157,8 +167,8 @@ class ReceivingFlow:
         self.last_received: ReceivedLine | None = None
         self._step = "receipt"
         self._supervisor: str | None = None
-        #: a product scan refused once as probably missing a GS separator: scanned again, it is taken as is
-        self._ambiguous: str | None = None
+        #: (step, scan) refused as probably missing a GS separator: ``ok`` as the next scan takes it as it is
+        self._ambiguous: tuple[str, str] | None = None
         self._view = FlowView("receipt", _("Scan or choose a receipt"))
 
     # -- public ------------------------------------------------------------------------------
@@ -184,6 +194,11 @@ class ReceivingFlow:
         value = printable(text).strip()
         if not value:
             return self._show(self._step)
+        pending, self._ambiguous = self._ambiguous, None  # any other scan drops a pending confirmation
+        if pending is not None and value.strip().lower() in OK_WORDS and pending[0] == self._step:
+            if self._step == "product":
+                return self._on_product(pending[1], pending[1], as_is=True)
+            return self._on_lot(pending[1], pending[1], as_is=True)
         if value.upper() == f"{COMMAND_PREFIX}CANCEL":
             self.draft, self._supervisor = None, None
             return self._show("product" if self.receipt else "receipt", message=_("line cancelled"))
@@ -235,7 +250,17 @@ class ReceivingFlow:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _on_product(self, value: str, raw: str) -> FlowView:
+    def _swallowed(self, it: Interpretation, value: str, raw: str) -> FlowView | None:
+        """Refuse a GS1 scan whose lot/serial probably swallowed a further element (a missing GS); it is kept
+        so that ``ok`` (or ``%CMD:OK``) next takes it as it is — a date-coded lot can look like that too. A
+        rescan of the same code, from a scanner that drops GS, is refused again."""
+        why = swallowed_element(it)
+        if why is None:
+            return None
+        self._ambiguous = (self._step, value)
+        return self._reject(raw, why + _(" — or type ok (scan %CMD:OK) to take it as it is"))
+
+    def _on_product(self, value: str, raw: str, *, as_is: bool = False) -> FlowView:
         it = interpret(value)
         if it.kind == "invalid":
             # what barcodes.interpret can tell is wrong (a check digit, a broken GS1 string) is refused with
@@ -244,12 +269,9 @@ class ReceivingFlow:
             if hit is None:
                 return self._reject(raw, it.reason or _("{v!r} is not a product barcode or SKU").format(v=value[:40]))
         else:
-            swallowed = swallowed_element(it)
-            if swallowed and self._ambiguous != value:
-                # a date-coded lot can end in what reads as a date element too: the same scan again accepts it
-                self._ambiguous = value
-                return self._reject(raw, swallowed + _(" (or scan the same code again to take it as it is)"))
-            self._ambiguous = None
+            refused = None if as_is else self._swallowed(it, value, raw)
+            if refused is not None:
+                return refused
             hit = _find_product(self.db, value, it.gtin)
         if hit is None:
             if it.kind == "location":
@@ -280,8 +302,13 @@ class ReceivingFlow:
                                op_id=self._new_op_id())
         return self._next_missing()
 
-    def _on_lot(self, value: str, raw: str) -> FlowView:
+    def _on_lot(self, value: str, raw: str, *, as_is: bool = False) -> FlowView:
         assert self.draft is not None
+        it = interpret(value)
+        if it.kind == "gs1" and not as_is:  # a GS1 label scanned for its lot: the same guard as a product scan
+            refused = self._swallowed(it, value, raw)
+            if refused is not None:
+                return refused
         gs1 = parse_gs1(value)
         lot = (gs1.serial or gs1.lot) if gs1 else value
         if not lot or len(lot) > 64:
