@@ -15,7 +15,7 @@ from wsms_tui import audit
 from wsms_tui.authz import require
 from wsms_tui.database import Database
 from wsms_tui.db.models import AuditEvent, Meta, Role, User
-from wsms_tui.errors import BadInput, LoginFailed
+from wsms_tui.errors import BadInput, LoginFailed, PermissionDenied
 from wsms_tui.i18n import _
 from wsms_tui.security import Actor, hash_pin, verify_pin
 
@@ -102,6 +102,17 @@ def _lock_active_admins(s: Session) -> list[int]:
     return [int(i) for i in s.execute(q).scalars()]
 
 
+def _still_admin(s: Session, actor: Actor, admins: list[int]) -> None:
+    """The acting user must still be an active admin now (``admins``: the locked active admins), not only
+    when they logged in: an admin disabled or demoted meanwhile cannot undo it from an open desk."""
+    if actor.user_id in admins:
+        return
+    if s.execute(select(User.is_system).where(User.id == actor.user_id)).scalar():
+        return  # the built-in system admin (the CLI)
+    raise PermissionDenied(_("{name} is no longer an active admin, so this is refused; log in again").format(
+        name=actor.name))
+
+
 def _target(s: Session, name: str) -> User:
     """The (locked) user called ``name``; the built-in system user counts as unknown."""
     u = s.execute(select(User).where(User.name == name).with_for_update()).scalars().first()
@@ -116,7 +127,8 @@ def set_active(db: Database, actor: Actor, name: str, active: bool) -> UserInfo:
     name = name.strip()
 
     def work(s: Session) -> UserInfo:
-        admins = [] if active else _lock_active_admins(s)  # admins first, then the target: one lock order
+        admins = _lock_active_admins(s)  # admins first, then the target: one lock order
+        _still_admin(s, actor, admins)
         u = _target(s, name)
         if u.active == active:
             return _info(u)
@@ -141,6 +153,7 @@ def set_pin(db: Database, actor: Actor, name: str, pin: str) -> UserInfo:
     pin_hash = hash_pin(pin)
 
     def work(s: Session) -> UserInfo:
+        _still_admin(s, actor, _lock_active_admins(s))
         u = _target(s, name)
         s.execute(update(User).where(User.id == u.id).values(pin_hash=pin_hash, failed_logins=0, locked_until=None))
         audit.record(s, actor, "user.pin", f"user:{u.id}", {"name": u.name})
@@ -156,7 +169,8 @@ def set_role(db: Database, actor: Actor, name: str, role: str) -> UserInfo:
     r = _parse_role(role)
 
     def work(s: Session) -> UserInfo:
-        admins = [] if r == Role.ADMIN else _lock_active_admins(s)  # admins first, then the target
+        admins = _lock_active_admins(s)  # admins first, then the target
+        _still_admin(s, actor, admins)
         u = _target(s, name)
         if u.role == r.value:
             return _info(u)
