@@ -308,12 +308,22 @@ class AdminScreen(DeskScreen):
         if self.devices is None or not self.devices.printers:
             self.load_devices()
             return
-        self.message(_("asking {n} printer(s) …").format(n=len(self.devices.printers)))
-        self._probe([(p.name, p.url) for p in self.devices.printers])
+        # this desk's printer while its own print worker holds it: the worker's state, not a second
+        # connection (on a serial port it could read the ~HS answer meant for the worker's job)
+        state = getattr(self.app, "printer_state", None) if getattr(self.app, "spool", None) is not None else None
+        mine = {p.name: (_("{s} (this desk's print worker)").format(s=state.text), not state.fault)
+                for p in self.devices.printers if p.this_desk and state is not None}
+        self.probed.update(mine)
+        ask = [(p.name, p.url) for p in self.devices.printers if p.name not in mine]
+        if not ask:
+            self.probe_done(mine)
+            return
+        self.message(_("asking {n} printer(s) …").format(n=len(ask)))
+        self._probe(ask, mine)
 
     @work(thread=True, exclusive=True, group="admin-probe")
-    def _probe(self, printers: list[tuple[str, str]]) -> None:
-        said = {name: admin.probe_printer(url) for name, url in printers}
+    def _probe(self, printers: list[tuple[str, str]], known: dict[str, tuple[str, bool]]) -> None:
+        said = {**known, **{name: admin.probe_printer(url) for name, url in printers}}
         self.app.call_from_thread(self.probe_done, said)
 
     def probe_done(self, said: dict[str, tuple[str, bool]]) -> None:

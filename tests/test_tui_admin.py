@@ -175,6 +175,20 @@ async def test_devices_view_asks_the_printers(db: Database) -> None:
             assert is_error(screen) and "not ready: gone" in message(screen)
             assert sim.queries >= 1 and sim.labels == []  # asked, never printed
 
+        # with this desk's print worker on dock1, the desk shows the worker's state instead of a second connection
+        settings = tui_settings(printers={"dock1": PrinterConfig(url=srv.url, dpi=300)}, printer="dock1",
+                                spool_in_desk=True)
+        app = WsmsApp(db, settings, spool_options={"status_timeout": 1.0, "idle_poll": 0.2})
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_admin(pilot)
+            assert app.spool is not None
+            await pilot.press("ctrl+n")
+            await settle(pilot)
+            await pilot.press("ctrl+t")
+            await settle(pilot)
+            rows = table_rows(screen.query_one("#adm-table", DataTable))
+            assert rows[0][0] == "dock1 *" and "this desk's print worker" in rows[0][5]
+
 
 @async_test
 async def test_checks_view_runs_the_ledger_and_audit_checks_and_finds_tampering(db: Database) -> None:
