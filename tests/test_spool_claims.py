@@ -108,3 +108,27 @@ def test_two_workers_on_one_printer_print_every_job_once(
     assert len(sim.labels) == n and len(set(sim.labels)) == n, "every label exactly once"
     assert sum(r.worker.sends for r in runners) == n, "no job sent by both workers"
     assert all(j.attempts == 1 for j in printing.list_jobs(db, clerk)) and len(ids) == n
+
+
+def test_a_claimed_job_whose_settling_callback_failed_is_held_not_lost(db: Database, second_db: Database,
+                                                                      admin: Actor) -> None:
+    """The worker claimed and sent a job, then recording the outcome failed (the database was away; the worker
+    swallows a callback's error and asks for the next job). The row must not stay 'printing' for the life of
+    the spool: the next ask hands it back as ambiguous, so the worker holds it for a person — never resent,
+    never lost. Another spool's claimed row is not taken for one of these."""
+    clerk = make_actor(db, "clerk")
+    j1 = printing.queue_label(db, clerk, printer="dock1", label=labels.location_label("A-1"), idempotency_key="1")
+    j2 = printing.queue_label(db, clerk, printer="dock1", label=labels.location_label("A-2"), idempotency_key="2")
+    a = printing.DbSpool(db, clerk, "dock1")
+    b = printing.DbSpool(second_db, clerk, "dock1")
+    first = a.next_job()
+    assert first is not None and first.id == j1.id and a.on_sending(j1.id) is True
+    # … sent; a.on_printed / a.on_held never got through: the worker asks for the next job
+    nxt = a.next_job()
+    assert nxt is not None and nxt.id == j1.id and nxt.ambiguous_before, nxt
+    other = b.next_job()
+    assert other is not None and other.id == j2.id and not other.ambiguous_before  # not b's to recover
+    a.on_held(j1.id, "sent, but its outcome could not be recorded")
+    assert statuses(db) == {j1.id: "needs_decision", j2.id: "queued"}
+    nxt = a.next_job()
+    assert nxt is not None and nxt.id == j2.id and not nxt.ambiguous_before

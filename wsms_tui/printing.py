@@ -199,11 +199,15 @@ class DbSpool:
     def next_job(self) -> PrintJob | None:
         def work(s: Session) -> PrintJob | None:
             cols = (PrintJobRow.id, PrintJobRow.payload, PrintJobRow.serialized)
-            for jid in sorted(self._recovered):  # left 'printing' when this spool started: held by the worker
+            # left 'printing' when this spool started, or claimed by this spool and still 'printing' although its
+            # worker asks for the next job (the callback that settles it failed, e.g. the database was away):
+            # the worker holds it for a person — it may have printed, and it must not be lost
+            for jid in sorted(self._recovered | self._owned):
                 row = s.execute(select(*cols).where(PrintJobRow.id == jid, PrintJobRow.status == "printing")).first()
                 if row is not None:
                     return PrintJob(row.id, row.payload.encode("utf-8"), bool(row.serialized), True)
                 self._recovered.discard(jid)
+                self._owned.discard(jid)
             row = s.execute(select(*cols).where(PrintJobRow.printer == self.printer, PrintJobRow.status == "queued")
                             .order_by(PrintJobRow.id).limit(1)).first()
             if row is None:
