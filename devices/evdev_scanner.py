@@ -129,13 +129,18 @@ class EvdevScanner(threading.Thread):
 
     def __init__(self, path: str, on_scan: Callable[[Scan], None], *, grab: bool = True,
                  terminators: str = "\n", poll: float = 0.2, max_length: int = 4096,
-                 on_error: Callable[[str], None] | None = None) -> None:
+                 on_error: Callable[[str], None] | None = None, on_back: Callable[[], None] | None = None,
+                 backoff_min: float = 0.1, backoff_max: float = 5.0) -> None:
         super().__init__(name=f"evdev {path}", daemon=True)
         self.evdev = require_evdev()  # fail early, in the caller's thread, with a clear message
         self.path = path
         self.on_scan = on_scan
-        #: told why reading stopped (the device could not be opened, was unplugged …), from this thread
+        #: told why reading stopped (the device could not be opened, was unplugged …), once per outage, and
+        #: when the device is back; both from this thread
         self.on_error = on_error
+        self.on_back = on_back
+        self.backoff_min, self.backoff_max = backoff_min, backoff_max
+        self._connected_once = self._served = False
         self.grab = grab
         self.terminators = terminators
         self.poll = poll
@@ -147,31 +152,59 @@ class EvdevScanner(threading.Thread):
         self._exit.set()
 
     def run(self) -> None:
+        """Read until ``stop()``; when the device cannot be opened or goes away, say why once (``on_error``),
+        then try again with back-off (``backoff_min`` doubling to ``backoff_max``) and say when it is back
+        (``on_back``): a scanner plugged in again is grabbed again and scans resume without a restart."""
+        delay = self.backoff_min
+        reported = False
+        while not self._exit.is_set():
+            why = self._read_device()
+            if why is None:  # stopped
+                return
+            if self._served:  # it had been working: a new outage, said once
+                reported, delay = False, self.backoff_min
+            if not reported:
+                self._failed(why)
+                reported = True
+            self._exit.wait(delay)
+            delay = min(self.backoff_max, delay * 2)
+
+    def _read_device(self) -> str | None:
+        """Open, grab and read the device until it fails (returns why) or ``stop()`` (returns None)."""
+        self._served = False
         try:
             device = self.evdev.InputDevice(self.path)
         except OSError as exc:
-            self._failed(f"cannot open {self.path}: {exc}")
-            return
+            return f"cannot open {self.path}: {exc}"
         try:
             if self.grab:
                 device.grab()
+            if self._connected_once and self.on_back is not None:
+                self.on_back()
+            self._connected_once = self._served = True
             decoder = KeyDecoder(self.terminators, self.max_length)  # bounded: max_length characters
             while not self._exit.is_set():
                 ready, _, _ = select.select([device.fd], [], [], self.poll)
                 if not ready:
                     continue
-                keys = [(ev.code, ev.value) for ev in device.read() if ev.type == self.evdev.ecodes.EV_KEY]
+                try:
+                    events = device.read()
+                except BlockingIOError:  # woken with nothing to read
+                    continue
+                keys = [(ev.code, ev.value) for ev in events if ev.type == self.evdev.ecodes.EV_KEY]
                 for text in decoder.feed(keys):
                     self.on_scan(Scan.from_text(text, f"evdev:{self.path}"))
                 for n in decoder.too_long:  # refused whole, like an over-long serial scan
                     self.on_scan(CutScan(b"", f"evdev:{self.path}", None, dropped=n))
+            return None
         except OSError as exc:
-            self._failed(f"{self.path}: {exc}")
+            return f"{self.path}: {exc}"
         finally:
             with contextlib.suppress(OSError):
                 if self.grab:
                     device.ungrab()
-            device.close()
+            with contextlib.suppress(OSError):
+                device.close()
 
     def _failed(self, why: str) -> None:
         self.error = why

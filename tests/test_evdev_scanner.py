@@ -73,7 +73,9 @@ class FakeEvdev:
 
             def read(self) -> list[_Event]:
                 data = os.read(fd, 64 * RECORD.size)
-                if not data:
+                if not data:  # unplugged: the device node is gone too
+                    if fake.devices.get(path) == fd:
+                        del fake.devices[path]
                     raise OSError(19, "No such device")  # what python-evdev raises when it is unplugged
                 return [_Event(*RECORD.unpack_from(data, i)) for i in range(0, len(data) - len(data) % RECORD.size,
                                                                             RECORD.size)]
@@ -112,7 +114,8 @@ def errors(app: WsmsApp) -> list[str]:
 
 
 @async_test
-async def test_evdev_scans_reach_the_desk_and_an_unplug_is_said(db: Database, fake_evdev: FakeEvdev) -> None:
+async def test_evdev_scans_reach_the_desk_an_unplug_is_said_and_a_replug_resumes(db: Database,
+                                                                                 fake_evdev: FakeEvdev) -> None:
     seed_stock(db)
     w = fake_evdev.plug(PATH)
     app = WsmsApp(db, settings_with_evdev())
@@ -139,8 +142,15 @@ async def test_evdev_scans_reach_the_desk_and_an_unplug_is_said(db: Database, fa
             w = -1
             await wait_for(pilot, lambda: len(errors(app)) == 2)
             assert "No such device" in errors(app)[1] and "keyboard still works" in errors(app)[1]
+            assert fake_evdev.grabbed == []
             await pilot.press(*"A-02", "enter")  # the keyboard still works
             await wait_for(pilot, lambda: [r[2] for r in table_rows(screen.query_one(DataTable))] == ["A-02"])
+
+            w = fake_evdev.plug(PATH)  # plugged back: grabbed again, scans resume without a restart
+            await wait_for(pilot, lambda: any("connected again" in n.message for n in app._notifications))
+            assert fake_evdev.grabbed == [PATH] and len(errors(app)) == 2
+            send(w, "A-01\n")
+            await wait_for(pilot, lambda: set(r[2] for r in table_rows(screen.query_one(DataTable))) == {"A-01"})
     finally:
         if w >= 0:
             os.close(w)

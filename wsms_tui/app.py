@@ -174,6 +174,9 @@ class WsmsApp(App[None]):
             super().__init__()
             self.why = why
 
+    class ScannerBack(Message):
+        """The evdev scanner's device is there again (from its reader thread)."""
+
     def __init__(self, db: Database, settings: Settings, *, desk: str | None = None,
                  demo_logins: list[Any] | None = None, page_size: int = PAGE,
                  gs_substitutes: Iterable[str] | None = None, spool_options: dict[str, float] | None = None) -> None:
@@ -231,7 +234,8 @@ class WsmsApp(App[None]):
         try:
             self.evdev_scanner = EvdevScanner(path, on_scan=lambda scan: self.post_message(self.ScannerScan(scan)),
                                               grab=self.settings.scanner.evdev_grab,
-                                              on_error=lambda why: self.post_message(self.ScannerFailed(why)))
+                                              on_error=lambda why: self.post_message(self.ScannerFailed(why)),
+                                              on_back=lambda: self.post_message(self.ScannerBack()))
         except EvdevUnavailable as exc:
             self.post_message(self.ScannerFailed(str(exc)))
             return
@@ -242,6 +246,10 @@ class WsmsApp(App[None]):
         self.bell()
         self.notify(_("scanner {p}: {why}; the keyboard still works").format(
             p=self.settings.scanner.evdev, why=message.why), severity="error", timeout=30)
+
+    @on(ScannerBack)
+    def scanner_back(self, message: ScannerBack) -> None:
+        self.notify(_("scanner {p} connected again").format(p=self.settings.scanner.evdev))
 
     def on_unmount(self) -> None:
         scanner, self.scanner = self.scanner, None
