@@ -26,7 +26,6 @@ from wsms_tui.barcodes import (
     Interpretation,
     interpret,
     normalize_gtin,
-    parse_gs1,
     printable,
     swallowed_element,
 )
@@ -195,7 +194,7 @@ class ReceivingFlow:
         if not value:
             return self._show(self._step)
         pending, self._ambiguous = self._ambiguous, None  # any other scan drops a pending confirmation
-        if pending is not None and value.strip().lower() in OK_WORDS and pending[0] == self._step:
+        if pending is not None and value.lower() in OK_WORDS and pending[0] == self._step:
             if self._step == "product":
                 return self._on_product(pending[1], pending[1], as_is=True)
             return self._on_lot(pending[1], pending[1], as_is=True)
@@ -305,15 +304,14 @@ class ReceivingFlow:
     def _on_lot(self, value: str, raw: str, *, as_is: bool = False) -> FlowView:
         assert self.draft is not None
         it = interpret(value)
-        if it.kind == "gs1" and not as_is:  # a GS1 label scanned for its lot: the same guard as a product scan
-            refused = self._swallowed(it, value, raw)
-            if refused is not None:
-                return refused
-        gs1 = parse_gs1(value)
-        lot = (gs1.serial or gs1.lot) if gs1 else value
+        gs1 = it.kind == "gs1"  # a GS1 label scanned for its lot: the same reading and guard as a product scan
+        refused = self._swallowed(it, value, raw) if gs1 and not as_is else None
+        if refused is not None:
+            return refused
+        lot = (it.serial or it.lot) if gs1 else value
         if not lot or len(lot) > 64:
             return self._reject(raw, _("not a lot or serial number"))
-        self.draft = replace(self.draft, lot=lot, expiry=self.draft.expiry or (gs1.expiry if gs1 else None))
+        self.draft = replace(self.draft, lot=lot, expiry=self.draft.expiry or (it.expiry if gs1 else None))
         return self._next_missing()
 
     def _on_expiry(self, value: str, raw: str) -> FlowView:
