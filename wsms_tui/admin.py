@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from wsms_tui.audit import ChainReport, verify_chain
 from wsms_tui.authz import require
 from wsms_tui.config import Settings
 from wsms_tui.database import Database
 from wsms_tui.db.models import PrintJob as PrintJobRow
 from wsms_tui.i18n import _
 from wsms_tui.security import Actor
+from wsms_tui.stock import LedgerReport, verify_ledger
 
 UNFINISHED = ("queued", "printing", "needs_decision")
 
@@ -96,24 +98,39 @@ class Check:
     problems: list[str] = field(default_factory=list)
 
 
-def run_checks(db: Database, actor: Actor) -> list[Check]:
-    """``ledger verify`` (quants rebuilt from the ledger) and ``audit verify`` (the hash chain)."""
-    from wsms_tui.audit import verify_chain
-    from wsms_tui.stock import verify_ledger
+def ledger_summary(report: LedgerReport) -> str:
+    """One line on a ``ledger verify`` (the CLI prints it after ``ledger verify:``)."""
+    if report.ok:
+        return _("OK — {e} entries, {q} quants match").format(e=report.entries, q=report.quants)
+    return _("{n} problem(s) in {e} entries / {q} quants").format(n=len(report.problems), e=report.entries,
+                                                                 q=report.quants)
 
+
+def verify_audit(db: Database, actor: Actor) -> ChainReport:
+    """``audit verify``: walk the hash chain (roles with ``audit.verify``)."""
+    require(db, actor, "audit.verify")
+    return db.read(verify_chain)
+
+
+def audit_summary(report: ChainReport) -> str:
+    """One line on an ``audit verify`` (the CLI prints it after ``audit verify:``)."""
+    if report.ok:
+        return _("OK — {e} events, chain intact").format(e=report.events)
+    return _("{n} problem(s) in {e} events").format(n=len(report.problems), e=report.events)
+
+
+def run_checks(db: Database, actor: Actor) -> list[Check]:
+    """``ledger verify`` (quants rebuilt from the ledger) and ``audit verify`` (the hash chain), each only
+    when the actor's role may run it (else a ``Check`` that says so)."""
     out = []
     if actor.can("ledger.verify"):
         lr = verify_ledger(db, actor)
-        out.append(Check("ledger", lr.ok, _("OK — {e} entries, {q} quants match").format(e=lr.entries, q=lr.quants)
-                         if lr.ok else _("{n} problem(s) in {e} entries / {q} quants").format(
-                             n=len(lr.problems), e=lr.entries, q=lr.quants), lr.problems))
+        out.append(Check("ledger", lr.ok, ledger_summary(lr), lr.problems))
     else:
         out.append(Check("ledger", None, _("{role} may not run ledger verify").format(role=actor.role.value)))
     if actor.can("audit.verify"):
-        require(db, actor, "audit.verify")
-        ar = db.read(verify_chain)
-        out.append(Check("audit", ar.ok, _("OK — {e} events, chain intact").format(e=ar.events) if ar.ok else
-                         _("{n} problem(s) in {e} events").format(n=len(ar.problems), e=ar.events), ar.problems))
+        ar = verify_audit(db, actor)
+        out.append(Check("audit", ar.ok, audit_summary(ar), ar.problems))
     else:
         out.append(Check("audit", None, _("{role} may not run audit verify").format(role=actor.role.value)))
     return out

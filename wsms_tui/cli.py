@@ -540,6 +540,7 @@ def ledger_verify(ctx: typer.Context) -> None:
     c = _ctx(ctx)
 
     def go() -> None:
+        from wsms_tui.admin import ledger_summary
         from wsms_tui.stock import verify_ledger
 
         database = open_db(c)
@@ -547,9 +548,8 @@ def ledger_verify(ctx: typer.Context) -> None:
         for p in report.problems:
             typer.echo(p, err=True)
         if not report.ok:
-            raise fail(_("ledger verify: {n} problem(s) in {e} entries / {q} quants").format(
-                n=len(report.problems), e=report.entries, q=report.quants))
-        typer.echo(_("ledger verify: OK — {e} entries, {q} quants match").format(e=report.entries, q=report.quants))
+            raise fail(_("ledger verify: {s}").format(s=ledger_summary(report)))
+        typer.echo(_("ledger verify: {s}").format(s=ledger_summary(report)))
 
     guarded(go)
 
@@ -560,19 +560,15 @@ def audit_verify(ctx: typer.Context) -> None:
     c = _ctx(ctx)
 
     def go() -> None:
-        from wsms_tui.audit import verify_chain
-        from wsms_tui.authz import require
+        from wsms_tui.admin import audit_summary, verify_audit
 
         database = open_db(c)
-        actor = cli_actor(c, database)
-        require(database, actor, "audit.verify")
-        report = database.read(verify_chain)
+        report = verify_audit(database, cli_actor(c, database))
         for p in report.problems:
             typer.echo(p, err=True)
         if not report.ok:
-            raise fail(_("audit verify: {n} problem(s) in {e} events").format(n=len(report.problems),
-                                                                              e=report.events))
-        typer.echo(_("audit verify: OK — {e} events, chain intact").format(e=report.events))
+            raise fail(_("audit verify: {s}").format(s=audit_summary(report)))
+        typer.echo(_("audit verify: {s}").format(s=audit_summary(report)))
 
     guarded(go)
 
