@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from wsms_tui import admin, users
+from wsms_tui.authz import require
 from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys
@@ -203,8 +204,10 @@ class AdminScreen(DeskScreen):
         if role not in users.ROLE_NAMES:
             self.message(_("role must be one of: {roles}").format(roles=ROLES), "error")
             return
-        if not self.ctx.actor.can("user.add"):  # ask for no PIN the service will refuse anyway
-            self.attempt(lambda: users.add_user(self.ctx.db, self.ctx.actor, name, role, "0000", full), str)
+        try:  # ask for no PIN the service would refuse anyway (the refusal is audited like the service's)
+            require(self.ctx.db, self.ctx.actor, "user.add", f"user:{name}")
+        except WsmsError as exc:
+            self.message(str(exc), "error")
             return
 
         def pin_given(pin: str | None) -> None:
@@ -380,24 +383,21 @@ class AdminScreen(DeskScreen):
         words = value.split()
         if not words:
             return
-        head = words[0].lower()
-        if head in VIEWS and len(words) == 1:
+        head, n = words[0].lower(), len(words)
+        if head in VIEWS and n == 1:
             self.show_view(head)
-        elif head == "add" and len(words) >= 3:
-            if self.view != "users":
-                self.show_view("users")
-            self.add_user(value.split(maxsplit=1)[1])
-        elif head in ("disable", "enable") and len(words) == 2:
-            if self.view != "users":
-                self.show_view("users")
-            self.toggle(words[1], head == "enable")
-        elif head == "pin" and len(words) == 2:
-            if self.view != "users":
-                self.show_view("users")
-            self.set_pin(words[1])
-        elif head == "role" and len(words) == 3:
-            if self.view != "users":
-                self.show_view("users")
-            self.set_role(words[1], words[2])
-        else:
+            return
+        user_commands: dict[tuple[str, int], Callable[[], None]] = {
+            ("disable", 2): lambda: self.toggle(words[1], False),
+            ("enable", 2): lambda: self.toggle(words[1], True),
+            ("pin", 2): lambda: self.set_pin(words[1]),
+            ("role", 3): lambda: self.set_role(words[1], words[2]),
+        }
+        command = (lambda: self.add_user(value.split(maxsplit=1)[1])) if head == "add" and n >= 3 \
+            else user_commands.get((head, n))
+        if command is None:
             super().handle_scan(value, raw)
+            return
+        if self.view != "users":
+            self.show_view("users")
+        command()
