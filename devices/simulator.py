@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 FAULTS = ("paper_out", "head_open", "pause", "ribbon_out", "buffer_full", "silence", "disconnect_mid_job",
           "silence_after_job")
@@ -210,26 +211,23 @@ class _Stream:
         self.in_format = False
 
 
-class TcpPrinterServer(threading.Thread):
-    """Serves a ``ZebraSimulator`` on a TCP port, one connection at a time (like a real printer)."""
+class LoopbackServer(threading.Thread):
+    """A TCP server on a loopback port serving one connection at a time (``concurrent``: each in its own
+    thread): the accept loop of the fake printer and of test bridges; subclasses write ``_serve(conn)``."""
 
-    def __init__(self, sim: ZebraSimulator, host: str = "127.0.0.1", port: int = 0) -> None:
-        super().__init__(name="zebra simulator", daemon=True)
-        self.sim = sim
+    def __init__(self, name: str, host: str = "127.0.0.1", port: int = 0, *, concurrent: bool = False) -> None:
+        super().__init__(name=name, daemon=True)
         self._sock = socket.create_server((host, port), reuse_port=False)
         self._sock.settimeout(0.1)
         self.address: tuple[str, int] = self._sock.getsockname()[:2]
         self._exit = threading.Event()
+        self.concurrent = concurrent
         self.connections = 0
-
-    @property
-    def url(self) -> str:
-        return f"socket://{self.address[0]}:{self.address[1]}"
 
     def stop(self) -> None:
         self._exit.set()
 
-    def __enter__(self) -> TcpPrinterServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -238,6 +236,7 @@ class TcpPrinterServer(threading.Thread):
         self.join(5)
 
     def run(self) -> None:
+        threads: list[threading.Thread] = []
         try:
             while not self._exit.is_set():
                 try:
@@ -247,10 +246,36 @@ class TcpPrinterServer(threading.Thread):
                 except OSError:
                     break
                 self.connections += 1
-                with conn:
-                    self._serve(conn)
+                if self.concurrent:
+                    threads.append(threading.Thread(target=self._serve_and_close, args=(conn,), daemon=True))
+                    threads[-1].start()
+                else:
+                    self._serve_and_close(conn)
         finally:
             self._sock.close()
+            for t in threads:
+                t.join(2)
+
+    def _serve_and_close(self, conn: socket.socket) -> None:
+        with conn:
+            self._serve(conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class TcpPrinterServer(LoopbackServer):
+    """Serves a ``ZebraSimulator`` on a TCP port, one connection at a time (like a real printer;
+    ``concurrent`` serves every connection at once, for two workers side by side on one printer)."""
+
+    def __init__(self, sim: ZebraSimulator, host: str = "127.0.0.1", port: int = 0, *,
+                 concurrent: bool = False) -> None:
+        super().__init__("zebra simulator", host, port, concurrent=concurrent)
+        self.sim = sim
+
+    @property
+    def url(self) -> str:
+        return f"socket://{self.address[0]}:{self.address[1]}"
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(0.1)

@@ -28,7 +28,7 @@ import serial
 import serial.rfc2217
 
 from wsms_tui.devices.printer import open_printer, print_once
-from wsms_tui.devices.simulator import FdPrinterServer, ZebraSimulator
+from wsms_tui.devices.simulator import FdPrinterServer, LoopbackServer, ZebraSimulator
 
 pytestmark = [
     pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs pseudo-terminals"),
@@ -94,45 +94,17 @@ class _Connection:
             self.sock.sendall(data)
 
 
-class Rfc2217Bridge(threading.Thread):
+class Rfc2217Bridge(LoopbackServer):
     """ser2net in miniature: one TCP client at a time bridged to ``port`` with RFC 2217 control."""
 
     def __init__(self, port: serial.Serial) -> None:
-        super().__init__(name="rfc2217 bridge", daemon=True)
+        super().__init__("rfc2217 bridge")
         self.port = port
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.address: tuple[str, int] = self._listener.getsockname()[:2]
-        self._exit = threading.Event()
-        self.connections = 0
         self.errors: list[str] = []
 
     @property
     def url(self) -> str:
         return f"rfc2217://{self.address[0]}:{self.address[1]}"
-
-    def __enter__(self) -> Rfc2217Bridge:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._exit.set()
-        self.join(5)
-
-    def run(self) -> None:
-        try:
-            while not self._exit.is_set():
-                try:
-                    conn, _ = self._listener.accept()
-                except TimeoutError:
-                    continue
-                except OSError:
-                    break
-                self.connections += 1
-                with conn:
-                    self._serve(conn)
-        finally:
-            self._listener.close()
 
     def _serve(self, conn: socket.socket) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

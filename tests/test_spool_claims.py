@@ -4,8 +4,6 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,34 +18,6 @@ from wsms_tui.database import Database
 from wsms_tui.db.models import PrintJob as PrintJobRow
 from wsms_tui.devices.simulator import TcpPrinterServer, ZebraSimulator
 from wsms_tui.security import Actor
-
-
-class SharedTcpPrinter(TcpPrinterServer):
-    """The fake Zebra serving every connection at once (each in its own thread), so two workers
-    really do talk to one printer side by side."""
-
-    def run(self) -> None:
-        threads: list[threading.Thread] = []
-        try:
-            while not self._exit.is_set():
-                try:
-                    conn, _ = self._sock.accept()
-                except TimeoutError:
-                    continue
-                except OSError:
-                    break
-                self.connections += 1
-                t = threading.Thread(target=self._one, args=(conn,), daemon=True)
-                t.start()
-                threads.append(t)
-        finally:
-            self._sock.close()
-            for t in threads:
-                t.join(2)
-
-    def _one(self, conn: socket.socket) -> None:
-        with conn:
-            self._serve(conn)
 
 
 @pytest.fixture
@@ -91,7 +61,7 @@ def test_two_workers_on_one_printer_print_every_job_once(
     ids = [printing.queue_label(db, clerk, printer="dock1", label=labels.location_label(f"B-{i:02d}"),
                                 idempotency_key=f"b{i}").id for i in range(n)]
     sim = ZebraSimulator()
-    with SharedTcpPrinter(sim) as srv:
+    with TcpPrinterServer(sim, concurrent=True) as srv:
         config = PrinterConfig(url=srv.url)
         runners = [printing.SpoolRunner(d, clerk, "dock1", config, status_timeout=0.5, idle_poll=0.02)
                    for d in (db, second_db)]  # both spools exist before either prints: no leftovers
