@@ -54,12 +54,13 @@ class KeyDecoder:
         self.buf: list[str] = []
         self.shift = self.ctrl = False
         self.dropped = 0  # characters of the scan being typed beyond max_length
-        #: lengths of the scans ended since the last ``feed`` that were longer than max_length (not in its result)
-        self.too_long: list[int] = []
+        #: the scans ended since the last ``feed`` that were longer than max_length (not in its result): their
+        #: first max_length characters and how many more were thrown away
+        self.too_long: list[tuple[str, int]] = []
 
     def feed(self, events: Iterable[tuple[int, int]]) -> list[str]:
-        """The scans ended by these events; a scan longer than ``max_length`` is left out and its length
-        put in ``too_long`` (never passed on cut short)."""
+        """The scans ended by these events; a scan longer than ``max_length`` is left out and put in
+        ``too_long`` (never passed on cut short)."""
         scans: list[str] = []
         self.too_long = []
         for code, value in events:
@@ -80,7 +81,7 @@ class KeyDecoder:
                 ch = chars[1] if self.shift else chars[0]
             if ch in self.terminators:
                 if self.dropped:
-                    self.too_long.append(len(self.buf) + self.dropped)
+                    self.too_long.append(("".join(self.buf), self.dropped))
                 elif self.buf:
                     scans.append("".join(self.buf))
                 self.buf = []
@@ -194,8 +195,8 @@ class EvdevScanner(threading.Thread):
                 keys = [(ev.code, ev.value) for ev in events if ev.type == self.evdev.ecodes.EV_KEY]
                 for text in decoder.feed(keys):
                     self.on_scan(Scan.from_text(text, f"evdev:{self.path}"))
-                for n in decoder.too_long:  # refused whole, like an over-long serial scan
-                    self.on_scan(CutScan(b"", f"evdev:{self.path}", None, dropped=n))
+                for kept, dropped in decoder.too_long:  # refused whole, like an over-long serial scan
+                    self.on_scan(CutScan(kept.encode("utf-8"), f"evdev:{self.path}", None, dropped=dropped))
             return None
         except OSError as exc:
             return f"{self.path}: {exc}"

@@ -30,8 +30,8 @@ def test_decode_keys() -> None:
 def test_decoder_keeps_state_between_reads_and_is_bounded() -> None:
     d = KeyDecoder(max_length=5)
     ev = typed("ABCDEFGH\nXY\n")
-    # a scan longer than max_length is never passed on cut short: left out, its length in too_long
-    assert d.feed(ev[:7]) == [] and d.feed(ev[7:]) == ["XY"] and d.too_long == [8]
+    # a scan longer than max_length is never passed on cut short: left out, in too_long (kept, dropped)
+    assert d.feed(ev[:7]) == [] and d.feed(ev[7:]) == ["XY"] and d.too_long == [("ABCDE", 3)]
     assert len(d.buf) == 0 and d.feed(typed("OK\n")) == ["OK"] and d.too_long == []
     assert KeyDecoder(terminators="\t").feed([(30, 1), (15, 1), (31, 1), (28, 1), (15, 1)]) == ["a", "s"]
 
