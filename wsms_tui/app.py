@@ -43,6 +43,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from wsms_tui import printing, users
+from wsms_tui.barcodes import desk_value
 from wsms_tui.config import Settings
 from wsms_tui.database import Database
 from wsms_tui.devices.scan import Scan
@@ -59,7 +60,7 @@ from wsms_tui.screens.menu import MenuScreen
 from wsms_tui.screens.messages import LabelQueued, LoggedIn, OpenDesk
 from wsms_tui.screens.print_queue import PrintQueueScreen
 from wsms_tui.screens.stock import StockScreen
-from wsms_tui.screens.widgets.scan_input import desk_value, too_long_text
+from wsms_tui.screens.widgets.scan_input import too_long_text
 from wsms_tui.screens.widgets.status_bar import ExceptionNoticeText, PrinterState, StatusInfo
 from wsms_tui.security import Actor
 from wsms_tui.stock import PAGE

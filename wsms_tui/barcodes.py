@@ -164,6 +164,15 @@ GS1_AIM_IDS = frozenset({"]C1", "]d2", "]e0", "]e1", "]Q3", "]J1"})
 GS_SUBSTITUTES = ("\x1d", "<GS>", "\u241d", "\u2194")  # GS, as zxing prints it, the GS picture, ↔
 
 
+def desk_value(symbology: str, data: str) -> str:
+    """The value a desk's flow gets for ``data`` scanned with AIM id ``symbology`` (``""``: none): the data,
+    with a GS1 id kept in front unless the data is a command or location barcode (``%…``) — the flows read
+    ``]C1…`` as a GS1 element string, so a lot-only GS1-128 ``]C110ABC`` is the lot ``ABC``, not ``10ABC``."""
+    if symbology in GS1_AIM_IDS and not data.startswith("%"):
+        return symbology + data
+    return data
+
+
 @dataclass(frozen=True)
 class Gs1Field:
     ai: str

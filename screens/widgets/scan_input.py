@@ -43,7 +43,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from wsms_tui.barcodes import GS1_AIM_IDS
+from wsms_tui.barcodes import MAX_SCAN_CHARS, desk_value
 from wsms_tui.devices.scan import split_aim_id
 from wsms_tui.i18n import _
 
@@ -51,8 +51,8 @@ GS = "\x1d"
 TERMINATOR_KEYS = frozenset({"enter", "ctrl+j", "ctrl+m", "tab"})
 GS_KEYS = frozenset({"ctrl+right_square_bracket"})
 BACKSPACE_KEYS = frozenset({"backspace", "ctrl+h"})
-#: the longest scan a desk takes (characters of the value, as ``barcodes.MAX_SCAN_CHARS``); longer is refused
-MAX_SCAN = 4096
+#: the longest scan a desk takes (characters of the value, ``barcodes.MAX_SCAN_CHARS``); longer is refused
+MAX_SCAN = MAX_SCAN_CHARS
 #: the most the field holds (raw: prefix, suffix and GS substitutes such as ``<GS>`` included); beyond, the
 #: characters are counted, not kept, and the scan is refused as too long
 MAX_BUFFER = 4 * MAX_SCAN
@@ -60,15 +60,6 @@ MAX_BUFFER = 4 * MAX_SCAN
 PASTE_SCAN_END = re.compile(r"\r\n|[\r\n\t]")
 #: the shortest run of fast keys that inter-key timing takes for a scan (a person's key rollover is shorter)
 MIN_TIMED_LEN = 4
-
-
-def desk_value(symbology: str, data: str) -> str:
-    """The value a desk's flow gets for ``data`` scanned with AIM id ``symbology`` (``""``: none): the data,
-    with a GS1 id kept in front unless the data is a command or location barcode (``%…``) — the flows read
-    ``]C1…`` as a GS1 element string, so a lot-only GS1-128 ``]C110ABC`` is the lot ``ABC``, not ``10ABC``."""
-    if symbology in GS1_AIM_IDS and not data.startswith("%"):
-        return symbology + data
-    return data
 
 
 def too_long_text(length: int) -> str:
