@@ -50,6 +50,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture
+def snap_file_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A fresh migrated SQLite database in a file named ``wsms.db`` (the name the status bar shows in
+    snapshots), for the 80×24 snapshot tests to seed with fixed data."""
+    path = tmp_path / "wsms.db"
+    shutil.copy(sqlite_template, path)
+    db = Database.open(f"sqlite:///{path}")
+    yield db
+    db.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     try:

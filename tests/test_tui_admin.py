@@ -5,7 +5,6 @@ audit event. 80×24 snapshots of the users and checks views (SQLite, fixed data)
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -217,13 +216,10 @@ async def test_checks_view_runs_the_ledger_and_audit_checks_and_finds_tampering(
 
 
 @pytest.fixture
-def snap_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "wsms.db"
-    shutil.copy(sqlite_template, path)
-    db = Database.open(f"sqlite:///{path}")
+def snap_db(snap_file_db: Database, tmp_path: Path) -> Iterator[Database]:
+    db = snap_file_db
     seeded(db)
     yield db
-    db.dispose()
 
 
 def test_snapshot_users(snap_db: Database, snap_compare: Callable[..., bool]) -> None:

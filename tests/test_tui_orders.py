@@ -6,7 +6,6 @@ supervisors' open-exceptions notice on the status bar, and every ticket action; 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -231,14 +230,11 @@ async def test_a_clerk_sees_no_notice_and_may_not_cancel(db: Database, tmp_path:
 
 
 @pytest.fixture
-def snap_db(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def snap_db(snap_file_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     monkeypatch.setattr("wsms_tui.audit.utcnow", lambda: datetime(2026, 11, 27, 9, 30, tzinfo=UTC))
-    path = tmp_path / "wsms.db"
-    shutil.copy(sqlite_template, path)
-    database = Database.open(f"sqlite:///{path}")
+    database = snap_file_db
     seed_queue(database, tmp_path, n=30)
     yield database
-    database.dispose()
 
 
 def _snap(snap_db: Database, snap_compare: Callable[..., bool], *scans: str, keys: tuple[str, ...] = ()) -> bool:

@@ -14,7 +14,6 @@ quitting while a box is being booked leaves at once and the booking still ends w
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import threading
 import time
@@ -344,16 +343,13 @@ async def test_quit_while_booking_leaves_at_once_and_the_box_is_written_whole(
 
 
 @pytest.fixture
-def snap_db(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def snap_db(snap_file_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     monkeypatch.setattr("wsms_tui.audit.utcnow", lambda: datetime(2026, 11, 27, 9, 30, tzinfo=UTC))
-    path = tmp_path / "wsms.db"
-    shutil.copy(sqlite_template, path)
-    database = Database.open(f"sqlite:///{path}")
+    database = snap_file_db
     admin = database.system_actor("test")
     seed_pack(database, admin, tmp_path)
     add_user(database, admin, "clerk1", "clerk", "1234")
     yield database
-    database.dispose()
 
 
 def test_snapshot_packing_bench(snap_db: Database, snap_compare: Callable[..., bool]) -> None:

@@ -6,7 +6,6 @@ a whole tour; SVG snapshots at 80×24 (SQLite, fixed data)."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -186,13 +185,10 @@ async def test_a_serial_scanner_on_a_pty_picks_a_whole_tour(db: Database, tmp_pa
 
 
 @pytest.fixture
-def snap_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "wsms.db"
-    shutil.copy(sqlite_template, path)
-    database = Database.open(f"sqlite:///{path}")
+def snap_db(snap_file_db: Database, tmp_path: Path) -> Iterator[Database]:
+    database = snap_file_db
     seed_desk(database, tmp_path)
     yield database
-    database.dispose()
 
 
 def _snap(snap_db: Database, snap_compare: Callable[..., bool], *scans: str, keys: tuple[str, ...] = ()) -> bool:

@@ -9,7 +9,6 @@ snapshots of the print dialog and the print queue at 80×24 (SQLite, fixed data,
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -243,15 +242,12 @@ async def test_a_job_queued_before_a_restart_prints_in_the_next_app(
 
 
 @pytest.fixture
-def snap_db(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def snap_db(snap_file_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    path = tmp_path / "wsms.db"
-    shutil.copy(sqlite_template, path)
-    database = Database.open(f"sqlite:///{path}")
+    database = snap_file_db
     seed_receipts(database, tmp_path)
     yield database
-    database.dispose()
     monkeypatch.delenv("TZ")
     time.tzset()
 

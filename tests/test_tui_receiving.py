@@ -7,7 +7,6 @@ scans as back-to-back key events; a serial scanner on a real pty; SVG snapshots 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -344,13 +343,10 @@ async def test_a_serial_scanner_on_a_pty_drives_a_whole_receipt(db: Database, tm
 
 
 @pytest.fixture
-def snap_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "wsms.db"
-    shutil.copy(sqlite_template, path)
-    database = Database.open(f"sqlite:///{path}")
+def snap_db(snap_file_db: Database, tmp_path: Path) -> Iterator[Database]:
+    database = snap_file_db
     seed_receipts(database, tmp_path)
     yield database
-    database.dispose()
 
 
 def _snap(snap_db: Database, snap_compare: Callable[..., bool], *scans: str, close: bool = False) -> bool:

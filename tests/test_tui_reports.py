@@ -4,7 +4,6 @@ fixed data, the report clock fixed so "computed" never changes)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -113,13 +112,10 @@ async def test_clerk_is_refused_and_the_reorder_alert_shows(db: Database) -> Non
 
 
 @pytest.fixture
-def snap_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "wsms.db"
-    shutil.copy(sqlite_template, path)
-    db = Database.open(f"sqlite:///{path}")
+def snap_db(snap_file_db: Database, tmp_path: Path) -> Iterator[Database]:
+    db = snap_file_db
     seeded(db)
     yield db
-    db.dispose()
 
 
 def test_snapshot_stock_by_warehouse(snap_db: Database, snap_compare: Callable[..., bool]) -> None:

@@ -7,7 +7,6 @@ bar shows it) and fixed data. Regenerate with ``pytest tests/test_tui_snapshots.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,11 @@ DEMO = [{"name": "admin", "role": "admin", "pin": "1111"}, {"name": "clerk1", "r
 
 
 @pytest.fixture
-def snap_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "wsms.db"
-    shutil.copy(sqlite_template, path)
-    db = Database.open(f"sqlite:///{path}")
+def snap_db(snap_file_db: Database, tmp_path: Path) -> Iterator[Database]:
+    db = snap_file_db
     seed_stock(db)
     db.write(lambda s: s.add(Meta(key="demo_logins", value=json.dumps(DEMO))))
     yield db
-    db.dispose()
 
 
 def test_login_screen_with_demo_logins(snap_db: Database, snap_compare: Callable[..., bool]) -> None:

@@ -6,7 +6,6 @@ approves; SVG snapshots at 80×24 (SQLite, fixed data).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -163,13 +162,10 @@ async def test_supervisor_reviews_and_approves(db: Database) -> None:
 
 
 @pytest.fixture
-def snap_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "wsms.db"
-    shutil.copy(sqlite_template, path)
-    database = Database.open(f"sqlite:///{path}")
+def snap_db(snap_file_db: Database, tmp_path: Path) -> Iterator[Database]:
+    database = snap_file_db
     seed_count(database)
     yield database
-    database.dispose()
 
 
 def _snap(snap_db: Database, snap_compare: Callable[..., bool], *scans: str, user: str = "clerk1",
