@@ -13,17 +13,15 @@ from __future__ import annotations
 import os
 import struct
 import sys
-import time
 import types
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from tests.test_evdev_keymap import typed
-from tests.tui_helpers import async_test, login, seed_stock, table_rows, tui_settings
+from tests.tui_helpers import async_test, login, seed_stock, table_rows, tui_settings, until
 from wsms_tui.app import WsmsApp
 from wsms_tui.config import ScannerSettings
 from wsms_tui.database import Database
@@ -102,13 +100,6 @@ def settings_with_evdev() -> Any:
                                                                 evdev=PATH, evdev_grab=True, url=""))
 
 
-async def wait_for(pilot: Pilot[Any], cond: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.02)
-
-
 def errors(app: WsmsApp) -> list[str]:
     return [n.message for n in app._notifications if n.severity == "error"]
 
@@ -123,34 +114,34 @@ async def test_evdev_scans_reach_the_desk_an_unplug_is_said_and_a_replug_resumes
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: fake_evdev.grabbed == [PATH])  # grabbed: its keys reach wsms only
+            await until(pilot, lambda: fake_evdev.grabbed == [PATH])  # grabbed: its keys reach wsms only
             await login(pilot)
             assert "keyboard + evdev" in str(app.status_info(app.actor).scanner)
             await pilot.press("f2")
             send(w, "A-02\n")
             screen = app.screen
             assert isinstance(screen, StockScreen)
-            await wait_for(pilot, lambda: [r[2] for r in table_rows(screen.query_one(DataTable))] == ["A-02"])
+            await until(pilot, lambda: [r[2] for r in table_rows(screen.query_one(DataTable))] == ["A-02"])
 
             send(w, "9" * 5000 + "\n")  # longer than 4096: refused whole, never cut short
-            await wait_for(pilot, lambda: errors(app))
+            await until(pilot, lambda: errors(app))
             assert "5000" in errors(app)[0] and bells == [1]
             send(w, "A-01\n")  # the next scan works
-            await wait_for(pilot, lambda: "A-01" in [r[2] for r in table_rows(screen.query_one(DataTable))])
+            await until(pilot, lambda: "A-01" in [r[2] for r in table_rows(screen.query_one(DataTable))])
 
             os.close(w)  # unplugged
             w = -1
-            await wait_for(pilot, lambda: len(errors(app)) == 2)
+            await until(pilot, lambda: len(errors(app)) == 2)
             assert "No such device" in errors(app)[1] and "keyboard still works" in errors(app)[1]
             assert fake_evdev.grabbed == []
             await pilot.press(*"A-02", "enter")  # the keyboard still works
-            await wait_for(pilot, lambda: [r[2] for r in table_rows(screen.query_one(DataTable))] == ["A-02"])
+            await until(pilot, lambda: [r[2] for r in table_rows(screen.query_one(DataTable))] == ["A-02"])
 
             w = fake_evdev.plug(PATH)  # plugged back: grabbed again, scans resume without a restart
-            await wait_for(pilot, lambda: any("connected again" in n.message for n in app._notifications))
+            await until(pilot, lambda: any("connected again" in n.message for n in app._notifications))
             assert fake_evdev.grabbed == [PATH] and len(errors(app)) == 2
             send(w, "A-01\n")
-            await wait_for(pilot, lambda: set(r[2] for r in table_rows(screen.query_one(DataTable))) == {"A-01"})
+            await until(pilot, lambda: set(r[2] for r in table_rows(screen.query_one(DataTable))) == {"A-01"})
     finally:
         if w >= 0:
             os.close(w)
@@ -162,7 +153,7 @@ async def test_a_missing_evdev_device_or_package_is_a_clear_message(db: Database
     seed_stock(db)
     app = WsmsApp(db, settings_with_evdev())  # no device plugged at PATH
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: errors(app))
+        await until(pilot, lambda: errors(app))
         assert f"cannot open {PATH}" in errors(app)[0]
         await login(pilot)  # the desk works without it
         assert app.actor is not None
@@ -170,7 +161,7 @@ async def test_a_missing_evdev_device_or_package_is_a_clear_message(db: Database
     monkeypatch.setitem(sys.modules, "evdev", None)  # python-evdev not installed
     app = WsmsApp(db, settings_with_evdev())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: errors(app))
+        await until(pilot, lambda: errors(app))
         assert "evdev support is not installed" in errors(app)[0]
         await login(pilot)
         assert app.actor is not None

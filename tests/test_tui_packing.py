@@ -30,8 +30,8 @@ from textual.widgets import Static
 from tests.fake_carrier import FakeCarrier
 from tests.test_packing import books_ok, pack_settings, seed_pack, shipped_by_sku
 from tests.test_tui_printing import FAST, decoded_zpl, jobs
-from tests.test_tui_receiving import key_events, scan, until
-from tests.tui_helpers import async_test, login
+from tests.test_tui_receiving import key_events, scan
+from tests.tui_helpers import async_test, login, until
 from wsms_tui import packing
 from wsms_tui.app import WsmsApp
 from wsms_tui.config import CarrierConfig, PrinterConfig, ScannerSettings

@@ -15,8 +15,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from tests.test_tui_receiving import count_bells, scan, until
-from tests.tui_helpers import async_test, login, table_rows, tui_settings
+from tests.test_tui_receiving import count_bells, scan
+from tests.tui_helpers import async_test, login, table_rows, tui_settings, until
 from tests.waves_seed import orders, seed_all
 from wsms_tui import order_exceptions, replenishment, stock, waves
 from wsms_tui import orders as order_svc

@@ -21,8 +21,8 @@ from sqlalchemy import select, update
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from tests.test_tui_receiving import GTIN_LOT1, key_events, scan, seed_receipts, until
-from tests.tui_helpers import async_test, login, table_rows, tui_settings
+from tests.test_tui_receiving import GTIN_LOT1, key_events, scan, seed_receipts
+from tests.tui_helpers import async_test, login, table_rows, tui_settings, until
 from wsms_tui import label_jobs, labels, printing
 from wsms_tui.app import WsmsApp
 from wsms_tui.config import PrinterConfig

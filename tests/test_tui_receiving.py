@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -23,7 +22,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from tests.helpers import seed_basic
-from tests.tui_helpers import async_test, login, table_rows, tui_settings
+from tests.tui_helpers import async_test, login, table_rows, tui_settings, until
 from wsms_tui import receiving, stock
 from wsms_tui.app import WsmsApp
 from wsms_tui.config import ScannerSettings
@@ -103,13 +102,6 @@ async def receiving_desk(app: WsmsApp) -> AsyncIterator[tuple[Pilot[Any], Receiv
         screen = app.screen
         assert isinstance(screen, ReceivingScreen)
         yield pilot, screen
-
-
-async def until(pilot: Pilot[Any], check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.02)
 
 
 @async_test

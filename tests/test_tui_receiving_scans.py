@@ -24,9 +24,8 @@ from tests.test_tui_receiving import (
     scan,
     seed_receipts,
     text,
-    until,
 )
-from tests.tui_helpers import async_test, tui_settings
+from tests.tui_helpers import async_test, tui_settings, until
 from wsms_tui import receiving, stock
 from wsms_tui.app import WsmsApp
 from wsms_tui.config import ScannerSettings

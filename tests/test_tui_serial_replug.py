@@ -6,14 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from tests.test_serial_scanner import Pty
-from tests.tui_helpers import async_test, login, seed_stock, table_rows, tui_settings
+from tests.tui_helpers import async_test, login, seed_stock, table_rows, tui_settings, until
 from wsms_tui.app import WsmsApp
 from wsms_tui.config import ScannerSettings
 from wsms_tui.database import Database
@@ -27,13 +25,6 @@ def pty(tmp_path: Path) -> Iterator[Pty]:
     p = Pty(tmp_path / "scanner")
     yield p
     p.close()
-
-
-async def until(pilot: Pilot[Any], check: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.02)
 
 
 def locations(screen: StockScreen) -> list[str]:

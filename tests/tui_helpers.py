@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Any, ParamSpec
@@ -73,3 +74,11 @@ async def type_in(pilot: Pilot[Any], text: str) -> None:
     """Type ``text`` into the focused field and press Enter, then settle."""
     await pilot.press(*text, "enter")
     await settle(pilot)
+
+
+async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = 15.0) -> None:
+    """Let the app run until ``check()`` is true (a device thread's scan has arrived …); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.02)
