@@ -103,7 +103,8 @@ class SalesOrderLine(SQLModel, table=True):
         {"postgresql_with": {"fillfactor": 50}},  # room for HOT updates of the qty caches (migration 0010)
     )
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="sales_order.id", index=True)
+    #: no index of its own: uq_sales_order_line_no (order_id, line_no) serves lookups by order (migration 0011)
+    order_id: int = Field(foreign_key="sales_order.id")
     line_no: int
     product_id: int = Field(foreign_key="product.id")
     qty: Decimal = Field(sa_column=Column(Qty(), nullable=False))
