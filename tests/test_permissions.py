@@ -161,6 +161,47 @@ def test_clerk_reverses_own_entry_but_not_anothers(db: Database, admin: Actor) -
     assert stock.verify_ledger(db, admin).ok
 
 
+def test_a_user_disabled_at_an_open_desk_is_refused_from_then_on(db: Database, admin: Actor) -> None:
+    """Rights are read again at every call: the session a clerk opened before an admin disabled them (or
+    took a right away) does no more than a new login could."""
+    seed_basic(db)
+    clerk = make_actor(db, Role.CLERK, name="clerk-gone")
+    ledger.receive(db, clerk, product="P1", qty=2, location="A-01", op_id="before")
+    users.set_active(db, admin, "clerk-gone", False)
+    before = snapshot(db)
+    with pytest.raises(PermissionDenied, match="account of clerk-gone is disabled"):
+        ledger.receive(db, clerk, product="P1", qty=1, location="A-01", op_id="after")
+    with pytest.raises(PermissionDenied, match="disabled"):
+        stock.stock_page(db, clerk)  # reading too
+    after = snapshot(db)
+    assert (after.ledger, after.reservations) == (before.ledger, before.reservations)
+    events = events_after(db, before.audit_seq)
+    assert [(e.action, e.actor) for e in events] == [("permission.denied", "clerk-gone")] * 2
+    assert json.loads(events[0].payload) == {"wanted": "move.receive", "role": "clerk", "now": "disabled"}
+    users.set_active(db, admin, "clerk-gone", True)  # enabled again: the open session works again
+    ledger.receive(db, clerk, product="P1", qty=1, location="A-01", op_id="after")
+
+
+def test_a_role_taken_away_counts_at_once_and_a_role_given_at_the_next_login(db: Database, admin: Actor) -> None:
+    seed_basic(db)
+    ledger.receive(db, admin, product="P1", qty=10, location="A-01", op_id="stock")
+    boss = make_actor(db, Role.SUPERVISOR, name="boss")
+    ledger.adjust(db, boss, product="P1", location="A-01", delta=1, reason="found", op_id="adj-1")
+    users.set_role(db, admin, "boss", "clerk")
+    with pytest.raises(PermissionDenied, match="boss is clerk now and may not move.adjust"):
+        ledger.adjust(db, boss, product="P1", location="A-01", delta=1, reason="found", op_id="adj-2")
+    ledger.receive(db, boss, product="P1", qty=1, location="A-02", op_id="still-a-clerk")  # clerks may
+    users.set_role(db, admin, "boss", "supervisor")
+    ledger.adjust(db, boss, product="P1", location="A-01", delta=1, reason="found", op_id="adj-3")
+    clerk = make_actor(db, Role.CLERK, name="rising")
+    users.set_role(db, admin, "rising", "supervisor")
+    with pytest.raises(PermissionDenied, match="clerk rising may not move.adjust"):  # as logged in
+        ledger.adjust(db, clerk, product="P1", location="A-01", delta=1, reason="found", op_id="adj-4")
+    promoted = users.authenticate(db, "rising", "1234", "test-terminal")
+    ledger.adjust(db, promoted, product="P1", location="A-01", delta=1, reason="found", op_id="adj-4")
+    assert stock.verify_ledger(db, admin).ok
+
+
 def parse_matrix(text: str) -> dict[str, frozenset[Role]]:
     """The table of docs/PERMISSIONS.md as {action: roles with ✓}."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("|")]

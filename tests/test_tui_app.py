@@ -8,7 +8,7 @@ from textual.keys import _character_to_key
 from textual.widgets import DataTable, Static
 
 from tests.tui_helpers import async_test, login, seed_stock, table_rows, tui_settings
-from wsms_tui import ledger
+from wsms_tui import ledger, users
 from wsms_tui.app import WsmsApp, short_db_label
 from wsms_tui.database import Database
 from wsms_tui.errors import BadInput
@@ -156,6 +156,21 @@ async def test_unknown_code_is_an_error_on_the_status_line(db: Database) -> None
         bar = app.screen.query_one(StatusBar)
         assert bar.error and "NOPE" in bar.message
         assert app.screen.query_one(DataTable).row_count == 0
+
+
+@async_test
+async def test_a_clerk_disabled_while_at_a_desk_is_refused_at_the_next_scan(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings(), desk="stock")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await scan(pilot, app, "A-02")
+        assert app.screen.query_one(DataTable).row_count == 1
+        users.set_active(db, db.system_actor("test"), "clerk1", False)  # an admin elsewhere
+        await scan(pilot, app, "A-01")
+        bar = app.screen.query_one(StatusBar)
+        assert bar.error and "account of clerk1 is disabled" in bar.message
+        assert "Location A-02" in static_text(app.screen, "#stock-title")  # nothing of A-01 shown
 
 
 @async_test
