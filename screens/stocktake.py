@@ -33,7 +33,7 @@ from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
 from wsms_tui.screens.widgets.status_bar import StatusBar
 from wsms_tui.stocktake_flow import CountFlow, CountView
 
-DESK_KEY_IDS = ("stocktake.empty", "stocktake.done", "stocktake.back", "stocktake.review")
+DESK_KEY_IDS = ("stocktake.empty", "stocktake.done", "stocktake.undo", "stocktake.back", "stocktake.review")
 
 
 def status_text(status: str) -> Text:
@@ -129,6 +129,9 @@ class StocktakeScreen(FlowDeskScreen):
 
     def action_location_done(self) -> None:
         self.run_flow(self.flow.finish)
+
+    def action_undo(self) -> None:
+        self.run_flow(self.flow.undo)
 
     def action_back(self) -> None:
         self.run_flow(self.flow.cancel)

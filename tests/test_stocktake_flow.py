@@ -110,3 +110,43 @@ def test_refusals_ring_and_are_recorded(db: Database) -> None:
     assert kinds == ["bad_scan", "bad_location", "lot_of_other_product", "bad_scan"]
     v = flow.feed("%CMD:CANCEL")
     assert v.step == "location" and "left A-01" in v.message
+
+
+def test_undo_takes_the_last_scans_back_one_by_one(db: Database) -> None:
+    ref = seed(db)
+    boss = make_actor(db, "supervisor", "boss2")
+    flow = CountFlow(db, make_actor(db, "clerk", "clerk1"))
+    flow.feed(ref)
+    v = flow.feed("%CMD:UNDO")
+    assert v.bell and "nothing to undo" in v.message
+    flow.feed(location_barcode("A-01"))
+    flow.feed(GTIN_P1)
+    flow.feed(CASE_P1)  # 1 + 6
+    flow.feed("LOT1")
+    flow.feed("L-7")
+    v = flow.feed("4")  # that lot scan was 4
+    assert [(ln.sku, ln.counted) for ln in v.lines] == [("P1", Decimal(7)), ("LOT1", Decimal(4))]
+    v = flow.feed("%CMD:UNDO")  # the lot scan with its typed 4
+    assert v.level == "ok" and "4 × LOT1 L-7 taken back, 0 counted" in v.message
+    assert [(ln.sku, ln.counted) for ln in v.lines if ln.counted] == [("P1", Decimal(7))]
+    v = flow.undo()  # the case: 6 of P1
+    assert "6 × P1 taken back, 1 counted" in v.message
+    flow.feed(GTIN_P1)
+    v = flow.feed("%CMD:UNDO")
+    assert [(ln.sku, ln.counted) for ln in v.lines if ln.counted] == [("P1", Decimal(1))]
+    v = flow.undo()
+    v = flow.undo()
+    assert v.bell and "nothing to undo" in v.message
+    assert all(ln.counted == 0 for ln in v.lines)
+    flow.feed("LOT1")  # waiting for its lot: UNDO drops it, as CANCEL does
+    v = flow.feed("%CMD:UNDO")
+    assert v.step == "item" and v.message == "item dropped"
+    flow.feed(GTIN_P1)
+    flow.feed(GTIN_P1)
+    v = flow.feed(location_barcode("A-02"))  # A-01 finished with P1 2: no undo into it from here
+    assert "A-01 done" in v.message
+    v = flow.undo()
+    assert v.bell and "nothing to undo" in v.message
+    review = stocktake.review(db, boss, ref, only_variances=False)
+    a01 = [(r.sku, r.counted) for r in review if r.location == "A-01" and r.counted]
+    assert a01 == [("P1", Decimal(2))]

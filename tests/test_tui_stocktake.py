@@ -101,6 +101,13 @@ async def test_clerk_counts_blind_by_scanning(db: Database) -> None:
         await scan(pilot, "L-7")
         rows = table_rows(screen.query_one("#st-lines", DataTable))
         assert [(r[0], r[2], r[3]) for r in rows] == [("P1", "", "9"), ("LOT1", "L-7", "1")]
+        await pilot.press("ctrl+z")  # the lot scan was a mistake: taken back
+        await pilot.pause()
+        rows = table_rows(screen.query_one("#st-lines", DataTable))
+        assert [(r[0], r[3]) for r in rows if r[3] != "0"] == [("P1", "9")]
+        assert "1 × LOT1 L-7 taken back" in text(screen, "#st-message")
+        await scan(pilot, "LOT1")
+        await scan(pilot, "L-7")
         # blind: the expected 10 and 6 are nowhere on the screen, and the columns have no place for them
         assert [str(c.label) for c in screen.query_one("#st-lines", DataTable).columns.values()] == [
             "SKU", "Name", "Lot/serial", "Counted"]

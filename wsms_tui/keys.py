@@ -129,6 +129,7 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
         return (
             KeySpec("stocktake.empty", "ctrl+e", "location_empty", _("the location is empty (or scan EMPTY)")),
             KeySpec("stocktake.done", "ctrl+d", "location_done", _("done with this location (or scan DONE)")),
+            KeySpec("stocktake.undo", "ctrl+z", "undo", _("take the last scan back (or scan UNDO)")),
             KeySpec("stocktake.back", "escape", "back", _("back: drop the item, leave the location")),
             KeySpec("stocktake.review", "ctrl+r", "review", _("review and approve the count (supervisor)")),
             KeySpec("stocktake.approve", "ctrl+a", "approve", _("review: approve all counted (press twice)")),
@@ -161,6 +162,7 @@ def desk_keys(desk: str | None) -> tuple[KeySpec, ...]:
             KeySpec("packing.ship", "ctrl+f", "ship", _("ship what is packed (twice: partial)")),
             KeySpec("packing.undo", "ctrl+z", "undo", _("take the last unit out (UNDO)")),
             KeySpec("packing.reprint", "ctrl+r", "reprint", _("reprint a box label, with a reason")),
+            KeySpec("packing.void", "ctrl+x", "void", _("void the last booked box (twice, then a reason)")),
             KeySpec("packing.cancel", "escape", "cancel", _("empty the box / leave the order")),
         )
     if desk == "reports":

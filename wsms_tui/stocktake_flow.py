@@ -5,7 +5,8 @@ count → location (``%LOC:CODE:C`` label, or its code typed) → items: each pr
 case barcode its pack quantity; GS1 carries lot/serial and count), a typed number right after a scan
 says how many that scan was → lot/serial (only when a tracked product's scan did not carry it) → the
 next location finishes this one (what was not scanned counts 0); ``%CMD:EMPTY`` marks a location with
-nothing in it, ``%CMD:DONE`` finishes it, ``%CMD:CANCEL`` drops a product waiting for its lot.
+nothing in it, ``%CMD:DONE`` finishes it, ``%CMD:CANCEL`` drops a product waiting for its lot, ``%CMD:UNDO``
+takes the last scan at this location back (again: the one before it), until the location is finished.
 
 Blind: nothing the flow returns carries an expected quantity. Every refused scan rings the bell, says
 why, and is recorded for the supervisor (``count_issue`` and the audit log).
@@ -65,7 +66,8 @@ class CountFlow:
         self.location: str | None = None
         self.round = 1
         self.lines: list[stocktake.CountedLine] = []
-        self.last: LastScan | None = None
+        #: this location's scans, oldest first (a typed number changes the last one); UNDO takes them back
+        self.scans: list[LastScan] = []
         self._pending: stocktake.Resolved | None = None
         self._pending_qty = Decimal(1)
         self._pending_raw = ""
@@ -76,6 +78,11 @@ class CountFlow:
     def view(self) -> CountView:
         return self._view
 
+    @property
+    def last(self) -> LastScan | None:
+        """The last scan at this location still counted (a typed number says how many it was)."""
+        return self.scans[-1] if self.scans else None
+
     # -- public ------------------------------------------------------------------------------
 
     def open_count(self, ref: str) -> CountView:
@@ -85,7 +92,7 @@ class CountFlow:
             return self._reject(ref, str(exc))
         if summary.status != "open":
             return self._reject(ref, _("count {ref} is {status}").format(ref=summary.ref, status=summary.status))
-        self.ref, self.location, self.lines, self.last, self._pending = summary.ref, None, [], None, None
+        self.ref, self.location, self.lines, self.scans, self._pending = summary.ref, None, [], [], None
         return self._show("location", message=_("Count {ref}: {scope}").format(ref=summary.ref, scope=summary.scope),
                           level="ok")
 
@@ -140,13 +147,34 @@ class CountFlow:
             return self._show(self._step, message=str(exc), level="error", bell=True)
         return self._after_finish(done, empty=True)
 
+    def undo(self, raw: str = "%CMD:UNDO") -> CountView:
+        """Take the last scan at this location back: its line counts that many less (a typed number after
+        it: the number typed). Again takes back the one before; a finished location is not changed here."""
+        if self._pending is not None:
+            return self.cancel()
+        top = self.last
+        if self.ref is None or self.location is None or top is None:
+            return self._reject(raw, _("nothing to undo: no scan at this location yet"))
+        now = next((ln.counted for ln in self.lines if ln.sku == top.sku and ln.lot == top.lot), top.total)
+        left = max(now - top.qty, Decimal(0))
+        try:
+            res = stocktake.count_item(self.db, self.actor, self.ref, location=self.location, product=top.sku,
+                                       qty=left, lot=top.lot, mode="set", op_id=self._new_op_id(), raw_scan=raw)
+        except WsmsError as exc:
+            return self._error(str(exc))
+        self.scans.pop()
+        self._refresh_lines()
+        lot_txt = f" {res.lot}" if res.lot else ""
+        return self._show("item", message=_("undone: {q} × {sku}{lot} taken back, {n} counted").format(
+            q=top.qty, sku=res.sku, lot=lot_txt, n=res.counted), level="ok")
+
     def cancel(self) -> CountView:
         """Drop a product waiting for its lot; with none waiting, leave the location (nothing is finished)."""
         if self._pending is not None:
             self._pending = None
             return self._show("item", message=_("item dropped"))
         if self.location is not None:
-            left, self.location, self.lines, self.last = self.location, None, [], None
+            left, self.location, self.lines, self.scans = self.location, None, [], []
             return self._show("location", message=_("left {loc} without finishing it").format(loc=left))
         if self.ref is not None:
             self.ref = None
@@ -162,6 +190,8 @@ class CountFlow:
             return self.empty()
         if name == "DONE":
             return self.finish()
+        if name == "UNDO":
+            return self.undo(raw)
         return self._reject(raw, _("the command {c} does nothing at the count desk").format(c=name))
 
     def _on_location(self, code: str, raw: str) -> CountView:
@@ -182,8 +212,8 @@ class CountFlow:
                 note = self._done_text(done) + " · "
             else:
                 note = _("{loc} left uncounted (scan EMPTY there if it is empty)").format(loc=self.location) + " · "
-        self.location, self.round, self.lines, self.last, self._pending = state.location, state.round, state.lines, \
-            None, None
+        self.location, self.round, self.lines, self.scans, self._pending = state.location, state.round, state.lines, \
+            [], None
         what = _("recount") if state.round == 2 else _("count")
         return self._show("item", message=note + _("{loc}: {what} what is there").format(loc=state.location,
                                                                                         what=what), level="ok")
@@ -221,8 +251,8 @@ class CountFlow:
             return self._reject(raw, _("{v!r} is not a quantity").format(v=value))
         total = last.total - last.qty + typed
         view = self._count(last.sku, last.lot, total, "set", raw, typed=typed)
-        if view.level != "error" and self.last is not None:
-            self.last = replace(self.last, qty=typed)
+        if view.level != "error" and self.scans:
+            self.scans[-1] = replace(self.scans[-1], qty=typed)
         return view
 
     def _count(self, sku: str, lot: str | None, qty: Decimal, mode: str, raw: str,
@@ -236,7 +266,11 @@ class CountFlow:
             self._step = "item"
             return self._error(str(exc))
         self._pending = None
-        self.last = LastScan(res.sku, res.lot, res.qty if mode == "add" else (typed or res.qty), res.counted)
+        scan = LastScan(res.sku, res.lot, res.qty if mode == "add" else (typed or res.qty), res.counted)
+        if mode == "add" or not self.scans:
+            self.scans.append(scan)
+        else:  # a typed number: how many the last scan was
+            self.scans[-1] = scan
         self._refresh_lines()
         lot_txt = f" {res.lot}" if res.lot else ""
         flag = "  " + _("(never stocked here: flagged for review)") if res.unexpected else ""
@@ -260,7 +294,7 @@ class CountFlow:
         return text
 
     def _after_finish(self, done: stocktake.LocationDone, *, empty: bool = False) -> CountView:
-        self.location, self.lines, self.last, self._pending = None, [], None, None
+        self.location, self.lines, self.scans, self._pending = None, [], [], None
         msg = _("{loc} counted empty").format(loc=done.location) if empty else self._done_text(done)
         if empty and done.needs_recount:
             msg += ", " + _("another counter will recount it")
