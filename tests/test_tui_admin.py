@@ -235,3 +235,13 @@ def test_snapshot_checks(snap_db: Database, snap_compare: Callable[..., bool]) -
         await type_in(pilot, "checks")
 
     assert snap_compare(WsmsApp(snap_db, tui_settings()), terminal_size=SIZE, run_before=run_before)
+
+
+
+def test_check_summaries_group_thousands() -> None:
+    from wsms_tui.admin import audit_summary, ledger_summary
+    from wsms_tui.audit import ChainReport
+    from wsms_tui.stock import LedgerReport
+
+    assert ledger_summary(LedgerReport(1_234_567, 4_321)) == "OK — 1,234,567 entries, 4,321 quants match"
+    assert audit_summary(ChainReport(12_000, ["x"] * 1_001)) == "1,001 problem(s) in 12,000 events"

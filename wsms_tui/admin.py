@@ -101,9 +101,9 @@ class Check:
 def ledger_summary(report: LedgerReport) -> str:
     """One line on a ``ledger verify`` (the CLI prints it after ``ledger verify:``)."""
     if report.ok:
-        return _("OK — {e} entries, {q} quants match").format(e=report.entries, q=report.quants)
-    return _("{n} problem(s) in {e} entries / {q} quants").format(n=len(report.problems), e=report.entries,
-                                                                 q=report.quants)
+        return _("OK — {e:,} entries, {q:,} quants match").format(e=report.entries, q=report.quants)
+    return _("{n:,} problem(s) in {e:,} entries / {q:,} quants").format(n=len(report.problems), e=report.entries,
+                                                                       q=report.quants)
 
 
 def verify_audit(db: Database, actor: Actor) -> ChainReport:
@@ -115,8 +115,8 @@ def verify_audit(db: Database, actor: Actor) -> ChainReport:
 def audit_summary(report: ChainReport) -> str:
     """One line on an ``audit verify`` (the CLI prints it after ``audit verify:``)."""
     if report.ok:
-        return _("OK — {e} events, chain intact").format(e=report.events)
-    return _("{n} problem(s) in {e} events").format(n=len(report.problems), e=report.events)
+        return _("OK — {e:,} events, chain intact").format(e=report.events)
+    return _("{n:,} problem(s) in {e:,} events").format(n=len(report.problems), e=report.events)
 
 
 def run_checks(db: Database, actor: Actor) -> list[Check]:
