@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, inspect, text
 
@@ -87,7 +87,8 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> tuple[str | None, str]:
-    """Bring the schema to every head (or ``revision``); returns (before, after)."""
+    """Bring the schema to every head (or ``revision``); returns (before, after). At the heads, the order
+    search's optional index is made too if it is missing and now possible (``ensure_search_index``)."""
     from alembic import command
 
     before = current_revision(engine)
@@ -95,7 +96,43 @@ def upgrade(engine: Engine, revision: str = "heads") -> tuple[str | None, str]:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+    if revision == "heads":
+        ensure_search_index(engine)
     return before, current_revision(engine) or ""
+
+
+def _search_migration() -> Any:
+    """Migration 0009's module (it knows how to make the order search's index on either backend)."""
+    import importlib.util
+
+    path = next((MIGRATIONS_DIR / "versions").glob("0009_*.py"))
+    spec = importlib.util.spec_from_file_location("wsms_migration_0009", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def search_index(engine: Engine) -> bool:
+    """Whether the order queue's customer search has its substring index (FTS5 trigram table on SQLite, the
+    pg_trgm GIN index on PostgreSQL); without it the search scans, with the same answers."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            return conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                        "AND name = 'sales_order_search'").first() is not None
+        return bool(conn.exec_driver_sql("SELECT to_regclass('ix_sales_order_customer_trgm') IS NOT NULL").scalar())
+
+
+def ensure_search_index(engine: Engine) -> bool:
+    """Make the order search's substring index when it is missing and now possible: migration 0009 leaves it
+    out when this SQLite has no FTS5 trigram tokenizer or PostgreSQL may not create pg_trgm, and installing
+    those later should not need a new migration. True when it was made now."""
+    if search_index(engine):
+        return False
+    m = _search_migration()
+    with engine.begin() as conn:
+        made = bool(m._create_sqlite_search(conn) if conn.dialect.name == "sqlite" else m._create_pg_trgm_index(conn))
+    return made
 
 
 def check_schema(engine: Engine) -> None:

@@ -19,7 +19,7 @@ from wsms_tui import __version__
 from wsms_tui.config import Settings, demo_database_url, load_settings
 from wsms_tui.database import Database
 from wsms_tui.db.engine import DatabaseUnavailable, RetriesExhausted, make_engine
-from wsms_tui.db.migrate import SchemaMismatch, current_revision, head_revision, upgrade
+from wsms_tui.db.migrate import SchemaMismatch, current_revision, head_revision, search_index, upgrade
 from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.output import Format, emit
@@ -226,6 +226,10 @@ def db_status(ctx: typer.Context) -> None:
                    f"{_('this wsms')}: {head}\n{_('state')}: {state}")
         if cur != head:
             raise typer.Exit(1)
+        searched = (_("indexed") if search_index(database.engine) else _(
+            "scans every order (no FTS5 trigram tokenizer in this SQLite, or no pg_trgm in this PostgreSQL; "
+            "`wsms db upgrade` makes the index once they are there)"))
+        typer.echo(f"{_('customer search')}: {searched}")
 
     guarded(go)
 
