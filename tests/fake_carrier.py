@@ -1,6 +1,9 @@
 """A fake carrier web API on loopback (stdlib ``http.server`` in a thread) for the HTTP carrier adapter's tests.
 
-``POST /shipments`` books a box (one tracking number per ``Idempotency-Key``), ``GET /shipments/T`` tracks it.
+``POST /shipments`` books a box (one tracking number per ``Idempotency-Key``), ``POST /shipments/REF/cancel``
+cancels the booking of reference REF (recorded in ``cancels``; again: the same answer; a reference in
+``collected`` is refused with 409, an unknown one with 404), ``GET /shipments/T`` tracks it (a cancelled
+booking reads ``cancelled``).
 ``mode`` makes it misbehave: ``refuse`` (422 with a reason), ``fail`` (503), ``slow`` (answers after
 ``delay`` s), ``garbage`` (200 with no JSON), ``no_tracking`` (200 JSON without a tracking number).
 """
@@ -23,6 +26,10 @@ class FakeCarrier:
         self.gate: threading.Event | None = None
         self.bookings: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        #: every cancel asked for, by reference (repeats included)
+        self.cancels: list[str] = []
+        #: references the driver has picked up already: cancelling them is refused (409)
+        self.collected: set[str] = set()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,6 +69,10 @@ class FakeCarrier:
                     return
                 if self._misbehave():
                     return
+                parts = self.path.strip("/").split("/")
+                if len(parts) == 3 and parts[0] == "shipments" and parts[2] == "cancel":
+                    self._cancel(parts[1])
+                    return
                 if fake.mode == "no_tracking":
                     self._send(201, {"service": "x"})
                     return
@@ -73,13 +84,29 @@ class FakeCarrier:
                 b = fake.bookings[key]
                 self._send(201, {k: b[k] for k in ("tracking", "service", "label")})
 
+            def _cancel(self, ref: str) -> None:
+                fake.cancels.append(ref)
+                if ref in fake.collected:
+                    self._send(409, {"error": "the driver collected it already"})
+                    return
+                b = fake.bookings.get(ref)
+                if b is None:
+                    self._send(404, {"error": f"no booking {ref}"})
+                    return
+                b["cancelled"] = True
+                self._send(200, {"reference": ref, "tracking": b["tracking"], "status": "cancelled"})
+
             def do_GET(self) -> None:  # noqa: N802
                 fake.requests.append(("GET", self.path, dict(self.headers)))
                 if self._misbehave():
                     return
                 tracking = self.path.rsplit("/", 1)[-1]
-                if not any(b["tracking"] == tracking for b in fake.bookings.values()):
+                found = next((b for b in fake.bookings.values() if b["tracking"] == tracking), None)
+                if found is None:
                     self._send(404, {"error": f"no shipment {tracking}"})
+                    return
+                if found.get("cancelled"):
+                    self._send(200, {"tracking": tracking, "status": "cancelled", "events": []})
                     return
                 self._send(200, {"tracking": tracking, "status": "in transit",
                                  "events": [{"at": "2026-11-27T10:00:00Z", "status": "picked up", "where": "Hub"}]})

@@ -1,9 +1,11 @@
-"""``wsms pack …`` (scripted packing), ``wsms shipments list|show|track|reprint`` and ``wsms carriers list|boxes``.
+"""``wsms pack …`` (scripted packing), ``wsms shipments list|show|track|reprint|void`` and ``wsms carriers
+list|boxes``.
 
 Thin wrappers over ``wsms_tui.packing`` and ``wsms_tui.carriers``; registered on the main app by
 ``register(app)``. ``wsms pack ORDER --item SKU:QTY … --box M --weight 1.2`` closes one box (SSCC, carrier
 booking, label to ``--printer`` or the configured printer); ``--ship`` then confirms (``--partial`` when units
-are still to pack); ``wsms pack ORDER --ship`` alone confirms what is packed.
+are still to pack); ``wsms pack ORDER --ship`` alone confirms what is packed. ``wsms shipments void CODE --reason
+TEXT`` voids a booked box that has not left (the carrier cancels it, its units are to pack again).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import typer
 from wsms_tui.i18n import _
 from wsms_tui.output import Format, emit
 
-shipments_app = typer.Typer(help="Shipments: list, show, track, reprint a box label.", no_args_is_help=True)
+shipments_app = typer.Typer(help="Shipments: list, show, track, reprint a box label, void a booked box.",
+                            no_args_is_help=True)
 carriers_app = typer.Typer(help="Carriers and box types of the packing bench.", no_args_is_help=True)
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json")]
@@ -170,6 +173,34 @@ def shipments_reprint(ctx: typer.Context, code: Annotated[str, typer.Argument(he
         database, actor, settings = _session(ctx)
         job = packing.print_label(database, actor, settings, code, reason=reason, printer=printer)
         typer.echo(_("label queued: job {j} on {p}").format(j=job.id, p=job.printer))
+
+    _base().guarded(go)
+
+
+@shipments_app.command("void")
+def shipments_void(ctx: typer.Context, code: Annotated[str, typer.Argument(help="the box's SSCC or tracking")],
+                   reason: Annotated[str, typer.Option(help="why it is voided (3 to 200 characters)")] = "") -> None:
+    """Void a booked box that has not left: the carrier cancels the booking, the box's units are to pack again,
+    the order goes back from packed, a label still waiting to print is cancelled."""
+
+    def go() -> None:
+        from wsms_tui import packing
+
+        database, actor, settings = _session(ctx)
+        res = packing.void_box(database, actor, settings, code, reason=reason)
+        b = res.box
+        if res.already:
+            typer.echo(_("box {n} of {r} (SSCC {s}) was void already; nothing changed").format(
+                n=b.box_no, r=res.order_ref, s=b.sscc))
+            return
+        units = sum((i.qty for i in b.items), Decimal(0))
+        typer.echo(_("{r}: box {n} voided · SSCC {s} · {c} {t} cancelled · {q} unit(s) to pack again · order "
+                     "{st}").format(r=res.order_ref, n=b.box_no, s=b.sscc, c=b.carrier, t=b.tracking, q=units,
+                                    st=res.order_status))
+        if res.shipment_cancelled:
+            typer.echo(_("shipment #{i} cancelled: the next box may go with any carrier").format(i=b.shipment_id))
+        if res.label_cancelled:
+            typer.echo(_("label: job {j} cancelled").format(j=b.print_job_id))
 
     _base().guarded(go)
 

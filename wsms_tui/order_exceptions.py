@@ -273,8 +273,9 @@ def fix_address(db: Database, actor: Actor, ref: str | int, *, customer: str | N
         if boxed and any(new[k] != getattr(o, k) for k in new):
             raise BadInput(_("{r} has {boxes} booked with the carrier to the address on the label, not shipped: a "
                              "booked box is not changed here; {ship}, then fix the address for the rest (or have "
-                             "the carrier re-address the box)").format(r=doc_ref(oid), boxes=_describe_boxes(boxed),
-                                                                      ship=_ship_first(boxed)))
+                             "the carrier re-address the box); {void}, then fix the address and pack it "
+                             "again").format(r=doc_ref(oid), boxes=_describe_boxes(boxed), ship=_ship_first(boxed),
+                                             void=_or_void(boxed)))
         s.execute(update(SalesOrder).where(SalesOrder.id == oid).values(updated_at=audit.utcnow(), **new))
         close_tickets(s, oid, "address fixed", ["bad_address"])
         status = o.status
@@ -375,16 +376,28 @@ def _ship_first(rows: list[PackedUnits]) -> str:
             else _("ship them first (a partial shipment at the packing bench)"))
 
 
+def _or_void(rows: list[PackedUnits]) -> str:
+    """The other way out: void the box(es) at the bench (the carrier cancels, the units are to pack again)."""
+    one = len({r.box_id for r in rows}) == 1
+    code = rows[0].sscc if one else "SSCC"
+    return (_("or void it at the packing bench (or `wsms shipments void {c} --reason …`): cancelled with the "
+              "carrier, its units unpacked").format(c=code) if one
+            else _("or void them at the packing bench (or `wsms shipments void {c} --reason …`): cancelled with "
+                   "the carrier, their units unpacked").format(c=code))
+
+
 def refuse_packed(s: Session, oid: int, line_ids: list[int] | None, then: str) -> None:
     """Refuse a change that would take units out of a booked box: ``BadInput`` naming the boxes.
 
-    A booked box is labelled and known to its carrier, so nothing here changes it or what it holds; wsms has no
-    way to unpack one. What stays possible is shipping the packed boxes first (a partial shipment at the packing
-    bench), then doing ``then`` to what is left."""
+    A booked box is labelled and known to its carrier, so nothing here changes it or what it holds. The ways
+    out: ship the packed boxes first (a partial shipment at the packing bench), then do ``then`` to what is
+    left; or void the boxes at the bench (``packing.void_box``: cancelled with the carrier, the units are
+    unpacked) and change the order as if they had never been packed."""
     rows = packed_units(s, oid, line_ids)
     if rows:
         raise BadInput(_("{what}, booked with the carrier and not shipped: a booked box is not changed here; "
-                         "{ship}, then {then}").format(what=_describe_packed(rows), ship=_ship_first(rows), then=then))
+                         "{ship}, then {then}; {void}").format(what=_describe_packed(rows), ship=_ship_first(rows),
+                                                             then=then, void=_or_void(rows)))
 
 
 def _packed_if_all_boxed(s: Session, actor: Actor, oid: int, status: str, note: str) -> str:

@@ -683,7 +683,8 @@ def _update_order(s: Session, actor: Actor, path: Path, fmt: str, cid: int, oid:
         boxes = booked_boxes(s, oid)
         if boxes:  # labelled and known to the carrier: nothing may change under them
             why = _("order {r} ({so}) has {b} booked with the carrier at the packing bench, so this change is "
-                    "refused; call the warehouse to change it").format(r=o.ref, so=doc_ref(oid), b=boxes)
+                    "refused; call the warehouse: they void the boxes (or ship them), then import the change "
+                    "again").format(r=o.ref, so=doc_ref(oid), b=boxes)
     if why is not None:
         for r in o.rows:
             errors.append(RowError(r.line, COLUMNS.get(fmt, {}).get("ref", "ref"), why))

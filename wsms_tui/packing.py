@@ -1,6 +1,7 @@
 """Packing bench and shipping services: open an order to pack, match scanned items to its lines, close a
 box (SSCC, box type, weight, carrier booking, shipping label through the spool), confirm the shipment
-(the ledger moves the packed units to ``VIRT/CUSTOMER``), reprint a label with a reason, list shipments.
+(the ledger moves the packed units to ``VIRT/CUSTOMER``), reprint a label with a reason, void a booked box
+that has not left (cancelled with the carrier, its units back to pack), list shipments.
 
 What may be packed: orders in ``allocated`` (single-order pick & pack) or ``picked`` (after a wave), or
 ``packed`` / partly packed ones. A line can take at most what is allocated to it and not yet in a box;
@@ -11,7 +12,10 @@ Transactions: a box is one transaction (order lock → box, items, shipment, aud
 carrier booking, which runs outside any transaction with the box's SSCC as idempotency key — a carrier
 that refuses or times out leaves nothing written. The label is queued afterwards under the key
 ``ship-label:<SSCC>`` (a repeat returns the same job). Confirming is one transaction in the order
-module's lock order: order → quants → audit head.
+module's lock order: order → quants → audit head. Voiding a box cancels it with the carrier first, outside
+any transaction (a refusal leaves nothing written), then marks box, shipment, order status and label job in
+one transaction under the order lock. Closing a box writes no ledger rows (stock moves when it ships), so a
+void has none to reverse.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from wsms_tui.barcodes import is_valid_sscc, normalize_gtin, parse_gs1
 from wsms_tui.config import BoxTypeConfig, Settings
 from wsms_tui.database import Database
 from wsms_tui.db.models import Lot, Package, Product, ProductBarcode, User
-from wsms_tui.db.models_orders import Allocation, SalesChannel, SalesOrder, SalesOrderLine
+from wsms_tui.db.models import PrintJob as PrintJobRow
+from wsms_tui.db.models_orders import Allocation, OrderStatusEvent, SalesChannel, SalesOrder, SalesOrderLine
 from wsms_tui.db.models_shipping import Shipment, ShipmentBox, ShipmentItem
 from wsms_tui.db.models_waves import WaveOrder
 from wsms_tui.errors import BadInput, NotFound, WsmsError
@@ -50,12 +55,15 @@ from wsms_tui.orders import (
     raw_table,
     release_allocations,
     set_status,
+    status_events_bulk,
     to_raw,
 )
 from wsms_tui.security import Actor
 
 #: order statuses the bench packs (``picked`` after a wave; ``allocated`` for single-order pick & pack)
 PACKABLE = ("allocated", "picked", "packed")
+#: the longest reason a void takes
+MAX_VOID_REASON = 200
 
 
 # ------------------------------------------------------------------ box types and scales
@@ -626,6 +634,130 @@ def print_label(db: Database, actor: Actor, settings: Settings, box: str | int, 
     return printing.reprint(db, actor, view.print_job_id, reason=reason)
 
 
+# ------------------------------------------------------------------ voiding a booked box
+
+
+@dataclass(frozen=True)
+class VoidResult:
+    box: BoxView  # as it is now (``cancelled``)
+    order_ref: str
+    order_status: str
+    shipment_cancelled: bool = False  # it was the shipment's last box: the next box may pick another carrier
+    label_cancelled: bool = False  # its label job was still waiting to print
+    already: bool = False  # it was void before: nothing was asked or written this time
+
+
+def void_box(db: Database, actor: Actor, settings: Settings, box: str | int, *, reason: str) -> VoidResult:
+    """Void (unpack) a box booked at the bench that has not left: the carrier cancels the booking, the box is
+    ``cancelled``, its units are to pack again, the order goes back from ``packed`` to what it was before, a
+    label still waiting to print is cancelled. ``box``: SSCC, tracking number or box id.
+
+    The carrier is asked first, outside any transaction (``CarrierError``: nothing written); then one
+    transaction under the order lock re-checks the box and writes. A box void already returns ``already``; a
+    shipped box is refused (a return). Its SSCC is never used again."""
+    require(db, actor, "packing.pack", f"box:{box}")
+    why = (reason or "").strip()
+    if len(why) < 3:
+        raise BadInput(_("say why the box is voided (at least 3 characters)"))
+    if len(why) > MAX_VOID_REASON:
+        raise BadInput(_("the reason is at most {n} characters").format(n=MAX_VOID_REASON))
+    bid = db.read(lambda s: _find_box(s, box))
+    view = _box_view(db, bid)
+    if view.status == "cancelled":
+        return _void_result(db, bid, already=True)
+    if view.status == "shipped":
+        _refuse_shipped(db, view)
+    adapter = carriers.carrier(settings, view.carrier)
+    adapter.cancel_shipment(view.tracking, view.sscc)  # outside any transaction; CarrierError: nothing written
+
+    def work(s: Session) -> tuple[bool, bool, bool]:
+        oid = box_order(s, bid)
+        o = lock_orders(s, [oid])[oid]
+        bx = ShipmentBox
+        now = s.execute(select(bx.status, bx.shipment_id, bx.print_job_id).where(bx.id == bid)).one()
+        if now.status == "cancelled":  # voided meanwhile at another bench
+            return False, False, True
+        if now.status != "packed":
+            raise BadInput(_("box {n} of {r} (SSCC {s}) shipped while it was being voided: carrier {c} was asked "
+                             "to cancel it; call them, then handle it as a return").format(
+                n=view.box_no, r=doc_ref(oid), s=view.sscc, c=view.carrier))
+        at = audit.utcnow()
+        s.execute(update(bx).where(bx.id == bid).values(status="cancelled"))
+        left = s.execute(select(func.count()).select_from(bx).where(bx.shipment_id == now.shipment_id,
+                                                                    bx.status != "cancelled")).scalar_one()
+        shipment_cancelled = False
+        if left == 0:
+            shipment_cancelled = bool(s.execute(update(Shipment).where(Shipment.id == now.shipment_id,
+                                                                       Shipment.status == "open")
+                                                .values(status="cancelled")).rowcount)
+        note = _("box {n} (SSCC {s}, {c} {t}) voided: {why}").format(n=view.box_no, s=view.sscc, c=view.carrier,
+                                                                     t=view.tracking, why=why)
+        if o.status == "packed":
+            set_status(s, actor, oid, "packed", _status_before_packed(s, oid), note, at=at)
+        else:  # the status stays; the timeline still says what happened
+            status_events_bulk(s, actor, [(oid, o.status, o.status, note)], at)
+        label_cancelled = _cancel_label_jobs(s, actor, now.print_job_id, note)
+        audit.record(s, actor, "packing.void", f"shipment_box:{bid}", {
+            "order": doc_ref(oid), "sscc": view.sscc, "tracking": view.tracking, "carrier": view.carrier,
+            "reason": why, "shipment_cancelled": shipment_cancelled, "label_cancelled": label_cancelled}, at=at)
+        return shipment_cancelled, label_cancelled, False
+
+    shipment_cancelled, label_cancelled, already = db.write(work)
+    return _void_result(db, bid, shipment_cancelled=shipment_cancelled, label_cancelled=label_cancelled,
+                        already=already)
+
+
+def _refuse_shipped(db: Database, view: BoxView) -> None:
+    def work(s: Session) -> tuple[int, datetime | None]:
+        return s.execute(select(Shipment.order_id, Shipment.shipped_at).where(Shipment.id == view.shipment_id)).one()
+
+    oid, shipped_at = db.read(work)
+    when = as_utc(shipped_at).strftime("%Y-%m-%d %H:%M") if shipped_at else "?"
+    raise BadInput(_("box {n} of {r} (SSCC {s}, {c} {t}) shipped on {d}: it has left; handle it as a return").format(
+        n=view.box_no, r=doc_ref(oid), s=view.sscc, c=view.carrier, t=view.tracking, d=when))
+
+
+def _status_before_packed(s: Session, oid: int) -> str:
+    """What the order was when its last box made it ``packed``: ``picked`` after a wave (the stock waits at the
+    packing staging location, no second wave), else ``allocated``."""
+    ev = OrderStatusEvent
+    before = s.execute(select(ev.from_status).where(ev.order_id == oid, ev.to_status == "packed")
+                       .order_by(ev.id.desc()).limit(1)).scalar()  # type: ignore[union-attr]
+    return "picked" if before == "picked" else "allocated"
+
+
+def _cancel_label_jobs(s: Session, actor: Actor, job_id: int | None, note: str) -> bool:
+    """Cancel the box's label job (and reprints of it) still waiting in the spool: ``queued``, or held for a
+    person (``needs_decision``). A conditional update, so a job the printer worker took meanwhile
+    (``printing``) or that printed is left alone."""
+    if job_id is None:
+        return False
+    pj = PrintJobRow
+    waiting = (pj.status.in_(("queued", "needs_decision"))  # type: ignore[attr-defined]
+               & ((pj.id == job_id) | (pj.reprint_of == job_id)))
+    ids = s.execute(select(pj.id).where(waiting).order_by(pj.id)).scalars().all()
+    done = False
+    for jid in ids:
+        hit = s.execute(update(pj).where(pj.id == jid, pj.status.in_(("queued", "needs_decision")))  # type: ignore[attr-defined]
+                        .values(status="cancelled", last_error=note[:500])).rowcount
+        if hit:
+            audit.record(s, actor, "print.cancelled", f"print_job:{jid}", {"note": note})
+            done = done or jid == job_id
+    return done
+
+
+def _void_result(db: Database, bid: int, *, shipment_cancelled: bool = False, label_cancelled: bool = False,
+                 already: bool = False) -> VoidResult:
+    view = _box_view(db, bid)
+
+    def work(s: Session) -> tuple[int, str]:
+        oid = box_order(s, bid)
+        return oid, s.execute(select(SalesOrder.status).where(SalesOrder.id == oid)).scalar_one()
+
+    oid, status = db.read(work)
+    return VoidResult(view, doc_ref(oid), status, shipment_cancelled, label_cancelled, already)
+
+
 # ------------------------------------------------------------------ confirming: the shipment
 
 
@@ -751,7 +883,8 @@ def _pkg_code(s: Session, package_id: int | None) -> str | None:
 
 def _shipment_totals(s: Session, sids: Sequence[int]) -> tuple[int, Decimal, list[str]]:
     bx, it = ShipmentBox, ShipmentItem
-    rows = s.execute(select(bx.id, bx.tracking).where(bx.shipment_id.in_(list(sids))).order_by(bx.id)).all()  # type: ignore[attr-defined]
+    rows = s.execute(select(bx.id, bx.tracking).where(bx.shipment_id.in_(list(sids)), bx.status != "cancelled")  # type: ignore[attr-defined]
+                     .order_by(bx.id)).all()
     q = s.execute(select(func.coalesce(func.sum(raw(it.qty)), 0)).where(
         it.box_id.in_([r.id for r in rows]))).scalar_one()  # type: ignore[attr-defined]
     return len(rows), from_raw(q), [r.tracking for r in rows]
@@ -780,7 +913,7 @@ class ShipmentRow:
 def _shipment_rows(s: Session, q: Any) -> list[ShipmentRow]:
     sh, bx = Shipment, ShipmentBox
     agg = (select(bx.shipment_id, func.count().label("n"), func.sum(raw(bx.weight_kg)).label("w"))
-           .group_by(bx.shipment_id).subquery())
+           .where(bx.status != "cancelled").group_by(bx.shipment_id).subquery())  # a voided box is not sent
     rows = s.execute(q.add_columns(sh.id, sh.order_id, SalesChannel.name, SalesOrder.external_ref, sh.carrier,
                                    sh.service, sh.status, agg.c.n, agg.c.w, User.name, sh.created_at,
                                    sh.shipped_at)
@@ -789,8 +922,9 @@ def _shipment_rows(s: Session, q: Any) -> list[ShipmentRow]:
                      .join(User, User.id == sh.actor_id).outerjoin(agg, agg.c.shipment_id == sh.id)).all()
     tracks: dict[int, list[str]] = {}
     if rows:
-        for sid, tr in s.execute(select(bx.shipment_id, bx.tracking).where(bx.shipment_id.in_([r[0] for r in rows]))
-                                 .order_by(bx.id)).all():  # type: ignore[attr-defined]
+        for sid, tr in s.execute(select(bx.shipment_id, bx.tracking).where(bx.shipment_id.in_([r[0] for r in rows]),  # type: ignore[attr-defined]
+                                                                          bx.status != "cancelled")
+                                 .order_by(bx.id)).all():
             tracks.setdefault(sid, []).append(tr)
     return [ShipmentRow(r[0], doc_ref(r[1]), r[2], r[3], r[4], r[5], r[6], int(r[7] or 0), from_raw(r[8]),
                         tracks.get(r[0], []), r[9], as_utc(r[10]), as_utc(r[11]) if r[11] else None) for r in rows]

@@ -8,6 +8,8 @@ that needs one) → weight (typed kg; Enter on nothing or ``%CMD:WEIGH`` reads a
 in) → the box is booked with the carrier, written and its label queued → more items for the next box, or,
 all packed, confirm: scan the label of a box (or ``%CMD:DONE``) and the order ships. ``%CMD:UNDO`` takes
 the last unit out of the box being packed, ``%CMD:CANCEL`` empties it (or leaves the order when empty).
+``void(reason)`` voids a booked box of the order (the last one closed here, or the SSCC given): the carrier
+cancels it and its units are to pack again.
 Shipping what is packed while units are still to pack is a partial shipment (``finish(partial=True)``).
 
 Nothing is written until a box closes: the box being packed lives here, with its operation id and SSCC
@@ -221,6 +223,48 @@ class PackingFlow:
             return self._fail(str(exc))
         return self._show(self._step, message=_("label of box {s} queued again: job {j}").format(s=target, j=job.id),
                           level="ok")
+
+    def void_target(self, box: str | None = None) -> BoxView | None:
+        """The box ``void`` would void: the one given (SSCC or tracking, of the open order), else the last box
+        closed here while it is still booked, else the order's last booked box; None when there is none."""
+        po = self.order
+        if po is None:
+            return None
+        if box is not None:
+            return next((b for b in po.open_boxes if box in (b.sscc, b.tracking)), None)
+        if self._last_box is not None:
+            last = next((b for b in po.open_boxes if b.id == self._last_box.id), None)
+            if last is not None:
+                return last
+        return po.open_boxes[-1] if po.open_boxes else None
+
+    def void(self, reason: str, box: str | None = None) -> PackView:
+        """Void a booked box of the open order (``void_target``) with a reason: the carrier cancels it, its units
+        are to pack again (the order back from ``packed``). Not while a box is being closed."""
+        if self.order is None:
+            return self._fail(_("no booked box to void: scan the order first"))
+        if self._step not in ("item", "confirm"):
+            return self._fail(_("finish closing the box first (or Esc to empty it), then void"))
+        target = self.void_target(box)
+        if target is None:
+            return self._fail(_("{r} has no booked box to void").format(r=self.order.ref) if box is None
+                              else _("{b} is no booked box of {r}").format(b=box[:40], r=self.order.ref))
+        try:
+            res = packing.void_box(self.db, self.actor, self.settings, target.id, reason=reason)
+        except WsmsError as exc:
+            return self._fail(str(exc))
+        if self._last_box is not None and self._last_box.id == target.id:
+            self._last_box = None
+        self.order = packing.pack_order(self.db, self.actor, self.order.ref)
+        if res.already:
+            msg = _("box {n} (SSCC {s}) was void already").format(n=target.box_no, s=target.sscc)
+        else:
+            msg = _("✓ box {n} voided: {c} {t} cancelled, {q} unit(s) to pack again · order {st}").format(
+                n=target.box_no, c=target.carrier, t=target.tracking,
+                q=_qty(sum((i.qty for i in target.items), Decimal(0))), st=res.order_status)
+            if res.label_cancelled:
+                msg += " · " + _("its label will not print")
+        return self._next(msg, "ok")
 
     # -- steps -------------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
-"""The carrier adapter interface: book a box with a carrier (→ tracking number + label data) and track it.
+"""The carrier adapter interface: book a box with a carrier (→ tracking number + label data), cancel a booking
+(a box voided at the bench before it left) and track it.
 
-An adapter is a small class with a ``name``, ``needs_waybill`` and two methods; it knows nothing about
+An adapter is a small class with a ``name``, ``needs_waybill`` and three methods; it knows nothing about
 the database (the packing services call it *outside* any transaction and write what it returns in one
 transaction afterwards, so a carrier that fails or times out leaves nothing half-written). Every request
 carries ``reference`` — the box's SSCC — which adapters pass on as an idempotency key: asking twice for
-the same box returns the same booking. Errors are ``CarrierError`` with a message for a person.
+the same box returns the same booking, and cancelling a booking twice is no error. Errors are
+``CarrierError`` with a message for a person.
 """
 
 from __future__ import annotations
@@ -88,6 +90,12 @@ class Carrier(Protocol):
 
     def create_shipment(self, request: ShipmentRequest) -> CarrierLabel:
         """Book one box; raise ``CarrierError`` with a message for a person when it cannot."""
+        ...
+
+    def cancel_shipment(self, tracking: str, reference: str) -> None:
+        """Cancel the booking of one box (``reference``: its SSCC, the key it was booked with); cancelling a
+        cancelled booking is fine. Raise ``CarrierError`` with a message for a person when the carrier refuses
+        (e.g. the box was collected already) or cannot be reached."""
         ...
 
     def track(self, tracking: str) -> TrackingInfo:

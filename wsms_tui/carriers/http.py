@@ -4,6 +4,8 @@ The protocol it speaks is the small one documented in docs/CARRIERS.md:
 
 * ``POST {url}/shipments`` with the box as JSON, headers ``Authorization: Bearer KEY`` and
   ``Idempotency-Key: <SSCC>`` → ``201 {"tracking": "...", "service": "...", "label": {...}}``;
+* ``POST {url}/shipments/{reference}/cancel`` (same headers; ``reference`` is the SSCC the box was booked
+  with) → ``200 {"status": "cancelled"}``; cancelling again answers the same;
 * ``GET {url}/shipments/{tracking}`` → ``{"tracking": "...", "status": "...", "events": [...]}``;
 * an error is any non-2xx answer, ideally with ``{"error": "why"}``.
 
@@ -99,6 +101,14 @@ class HttpCarrier:
             label = {}
         return CarrierLabel(self.name, tracking.strip(), str(answer.get("service") or request.service or ""),
                             {str(k): str(v) for k, v in label.items()})
+
+    def cancel_shipment(self, tracking: str, reference: str) -> None:
+        answer = self._call("POST", "/shipments/" + urllib.request.quote(reference, safe="") + "/cancel",
+                            {"reference": reference, "tracking": tracking}, idempotency_key=reference)
+        status = str(answer.get("status") or "cancelled")
+        if status != "cancelled":
+            raise CarrierError(_("carrier {c} did not cancel {t}: it answered {st!r}; nothing was changed here").format(
+                c=self.name, t=tracking, st=status[:60]))
 
     def track(self, tracking: str) -> TrackingInfo:
         answer = self._call("GET", "/shipments/" + urllib.request.quote(tracking, safe=""))

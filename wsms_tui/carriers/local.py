@@ -4,7 +4,8 @@ Rules: a box over ``max_kg`` is refused (split it); the service is ``small`` up 
 the routing code on the label is the destination country and the first three characters of the postcode.
 Tracking numbers have the UPU S10 shape — two letters, eight digits, a mod-11 check digit, two letters —
 and the eight digits come from the box's SSCC serial, so they are unique as SSCCs are, and booking the same
-box again returns the same number (idempotent without any state of its own).
+box again returns the same number (idempotent without any state of its own). Cancelling a booking has
+nothing to call.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class LocalCarrier:
         to = request.ship_to
         route = f"{to.country}-{''.join(c for c in to.postcode if c.isalnum())[:3].upper() or '000'}"
         return CarrierLabel(self.name, s10(self.prefix, ref[-9:-1], self.suffix), service, {"route": route})
+
+    def cancel_shipment(self, tracking: str, reference: str) -> None:
+        """Nothing external to tell: the tracking number was issued here, and a voided box's SSCC (and so its
+        number) is never used again."""
 
     def track(self, tracking: str) -> TrackingInfo:
         if not is_valid_s10(tracking):

@@ -26,5 +26,8 @@ class ManualCarrier:
             raise CarrierError(_("{w!r} is not a waybill number (6 to 40 letters, digits or -)").format(w=waybill[:40]))
         return CarrierLabel(self.name, waybill.upper(), request.service or "manual", {})
 
+    def cancel_shipment(self, tracking: str, reference: str) -> None:
+        """Nothing to call: the clerk voids the waybill with the carrier (or throws the pre-printed one away)."""
+
     def track(self, tracking: str) -> TrackingInfo:
         return TrackingInfo(self.name, tracking, _("not tracked: look it up on the carrier's own site"))
