@@ -5,8 +5,10 @@ Every scan goes to ``flow.feed(value, raw)`` and the returned ``PackView`` is dr
 shipped and short), the box being packed and the boxes already closed (SSCC, type, weight, tracking).
 Keys (ids in ``keys.desk_keys("packing")``): Ctrl+D closes the box (``%CMD:DONE``), Ctrl+F ships what is
 packed (when units are still to pack, the second press ships them as a partial shipment), Ctrl+Z takes the
-last unit out, Ctrl+R reprints a box label with a reason, Esc empties the box / leaves the order. The
-label goes to the desk's printer through the spool (the screen wakes the App's print worker).
+last unit out, Ctrl+R reprints a box label with a reason, Ctrl+X voids the last booked box of the order (the
+first press names it, the second asks why; the carrier's cancel runs in a thread like a booking), Esc empties
+the box / leaves the order. The label goes to the desk's printer through the spool (the screen wakes the App's
+print worker).
 
 Booking a box with its carrier (an HTTP carrier may take up to its timeout) runs in a thread worker: the
 flow stops at the step ``book`` ("booking with <carrier>…"), ``flow.book()`` runs off the UI thread, and
@@ -58,6 +60,7 @@ class PackingScreen(FlowDeskScreen):
         self.flow.defer_booking = True  # the carrier is called in a thread (``flow_done`` / ``book``)
         self.view: PackView = self.flow.view
         self._partial_armed = False
+        self._void_armed: int | None = None  # the box id the first void key press named
 
     def desk_title(self) -> str:
         return _("wsms · Packing")
@@ -95,6 +98,7 @@ class PackingScreen(FlowDeskScreen):
         if self.wait_for_flow(partial(self.handle_scan, value, raw)):
             return
         self._partial_armed = False
+        self._void_armed = None
         super().handle_scan(value, raw)
 
     def render_view(self, view: PackView) -> None:
@@ -121,24 +125,28 @@ class PackingScreen(FlowDeskScreen):
         if self.wait_for_flow(self.action_close_box):
             return
         self._partial_armed = False
+        self._void_armed = None
         self.run_flow(self.flow.close_box)
 
     def action_undo(self) -> None:
         if self.wait_for_flow(self.action_undo):
             return
         self._partial_armed = False
+        self._void_armed = None
         self.run_flow(self.flow.undo)
 
     def action_cancel(self) -> None:
         if self.wait_for_flow(self.action_cancel):
             return
         self._partial_armed = False
+        self._void_armed = None
         self.run_flow(self.flow.cancel)
 
     def action_ship(self) -> None:
         """Ship what is packed; with units still to pack, the second press ships a partial shipment."""
         if self.wait_for_flow(self.action_ship):
             return
+        self._void_armed = None
         po = self.flow.order
         if po is not None and po.to_pack > 0 and po.open_boxes and not self.flow.view.box:
             if not self._partial_armed:
@@ -154,6 +162,8 @@ class PackingScreen(FlowDeskScreen):
         self.run_flow(self.flow.finish)
 
     def action_reprint(self) -> None:
+        self._void_armed = None
+
         def answered(reason: str | None) -> None:
             if self.wait_for_flow(partial(answered, reason)):
                 return
@@ -162,6 +172,39 @@ class PackingScreen(FlowDeskScreen):
                 self._wake_printer()
 
         self.app.push_screen(ReasonPrompt(_("Reprint the box label: why?")), answered)
+
+    def action_void(self) -> None:
+        """Void the order's last booked box: the first press names it, the second asks for the reason."""
+        if self.wait_for_flow(self.action_void):
+            return
+        self._partial_armed = False
+        target = self.flow.void_target()
+        if target is None or self.flow.view.step not in ("item", "confirm"):
+            self._void_armed = None
+            self.run_flow(lambda: self.flow.void(""))  # the flow says why not
+            return
+        if self._void_armed != target.id:
+            self._void_armed = target.id
+            key = self.ctx.key_display.get("packing.void") or key_label("ctrl+x")
+            units = sum((i.qty for i in target.items), Decimal(0))
+            self.show_message(_("{key} again voids box {n} (SSCC {s}, {c} {t}): {c} cancels it and its {q} unit(s) "
+                                "go back to pack").format(key=key, n=target.box_no, s=target.sscc, c=target.carrier,
+                                                          t=target.tracking, q=qty(units)), "info")
+            return
+        self._void_armed = None
+        code = target.sscc
+
+        def answered(reason: str | None) -> None:
+            if self.wait_for_flow(partial(answered, reason)):
+                return
+            if not reason:
+                self.show_message(_("box {n} was not voided").format(n=target.box_no), "info")
+                return
+            self.show_message(_("voiding box {n} with {c}…").format(n=target.box_no, c=target.carrier), "info")
+            self.run_flow_in_thread(lambda: self.flow.void(reason, code), name="void")
+
+        self.app.push_screen(ReasonPrompt(_("Void box {n} (SSCC {s}): why?").format(n=target.box_no, s=code)),
+                             answered)
 
     def action_cursor(self, where: str) -> None:
         table = self.query_one("#pack-lines", DataTable)
