@@ -10,7 +10,7 @@ RUN_STAMP  := $(VENV)/.stamp-run
 TEST_STAMP := $(VENV)/.stamp-test
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-large test bench bench-quick lint run clean system-deps
+.PHONY: demo demo-large test bench bench-quick lint run clean system-deps pot
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "wsms needs Python 3.11 or newer (python3.11+ on PATH)"; exit 1; }
@@ -36,18 +36,29 @@ demo-large: $(RUN_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/wsms run
 
-## system-deps: Debian packages the tests drive for real (sshd and tmux for the over-SSH desk)
+## system-deps: Debian packages the tests drive for real (sshd and tmux for the over-SSH desk, xgettext for `make pot`)
 system-deps:
 	@missing=""; \
 	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
 	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
 	command -v ssh >/dev/null 2>&1 || missing="$$missing openssh-client"; \
+	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "the over-SSH tests need:$$missing (not root: install them by hand, or those tests skip)"; fi; \
 	fi
+
+## pot: the translation template (wsms_tui/locale/wsms.pot) from every _(), ngettext() and N_() in the code;
+## translators start a catalog from it (msginit -l zh_CN), see docs/ARCHITECTURE.md "Language"
+POT_SOURCES = $(shell git ls-files '*.py' | grep -v -e '^tests/' -e '^bench/')
+POT ?= wsms_tui/locale/wsms.pot
+pot:
+	@mkdir -p $(dir $(POT))
+	@xgettext --language=Python --from-code=UTF-8 --keyword=_ --keyword=N_ --keyword=ngettext:1,2 \
+	  --add-comments=TRANSLATORS --package-name=wsms --sort-by-file -o $(POT) $(POT_SOURCES)
+	@echo "$(POT): $$(grep -c '^msgid ' $(POT)) messages"
 
 ## test: install the test extras and run the whole suite (SQLite and PostgreSQL)
 test: $(TEST_STAMP) system-deps

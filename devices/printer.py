@@ -32,6 +32,13 @@ from urllib.parse import unquote, urlparse
 
 import serial
 
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for translation, translate later"
+    """Marks text the UI translates when it shows it (``printing.printer_state_text``); devices/ imports
+    nothing of ours, so not wsms_tui.i18n."""
+    return message
+
+
 STX, ETX = b"\x02", b"\x03"
 HOST_STATUS = b"~HS"
 CANCEL_PARTIAL = b"~JX"
@@ -83,9 +90,9 @@ class PrinterStatus:
 
     @property
     def problems(self) -> list[str]:
-        names = [("paper_out", "paper out"), ("head_open", "head open"), ("ribbon_out", "ribbon out"),
-                 ("paused", "paused"), ("buffer_full", "buffer full"), ("corrupt_ram", "RAM corrupt"),
-                 ("over_temperature", "head too hot")]
+        names = [("paper_out", N_("paper out")), ("head_open", N_("head open")), ("ribbon_out", N_("ribbon out")),
+                 ("paused", N_("paused")), ("buffer_full", N_("buffer full")), ("corrupt_ram", N_("RAM corrupt")),
+                 ("over_temperature", N_("head too hot"))]
         return [text for attr, text in names if getattr(self, attr)]
 
     @property

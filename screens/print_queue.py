@@ -33,11 +33,16 @@ COLUMNS = ("id", "time", "kind", "printer", "status", "tries", "user", "note")
 UNFINISHED = ("queued", "printing")
 
 
+#: a job's status as the queue shows it (the values of print_job.status)
+STATUS_TEXT = {"queued": _("queued"), "printing": _("printing"), "printed": _("printed"), "failed": _("failed"),
+               "cancelled": _("cancelled")}
+
+
 def status_cell(status: str) -> Text:
     if status == "needs_decision":
         return Text(_("HELD"), style="bold red")
     style = {"printed": "green", "failed": "red", "cancelled": "dim", "printing": "bold"}.get(status, "")
-    return Text(_(status), style=style)
+    return Text(STATUS_TEXT.get(status, status), style=style)
 
 
 def time_cell(job: printing.JobInfo) -> Text:

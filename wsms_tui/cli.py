@@ -222,14 +222,14 @@ def db_status(ctx: typer.Context) -> None:
         cur, head = current_revision(database.engine), head_revision()
         state = _("up to date") if cur == head else (_("not initialised: run `wsms db upgrade`") if cur is None
                                                      else _("differs: see `wsms db upgrade`"))
-        typer.echo(f"{_('database')}: {database.url}\n{_('schema')}: {cur or '-'}\n"
-                   f"{_('this wsms')}: {head}\n{_('state')}: {state}")
+        typer.echo(_("database: {url}\nschema: {cur}\nthis wsms: {head}\nstate: {state}").format(
+            url=database.url, cur=cur or "-", head=head, state=state))
         if cur != head:
             raise typer.Exit(1)
         searched = (_("indexed") if search_index(database.engine) else _(
             "scans every order (no FTS5 trigram tokenizer in this SQLite, or no pg_trgm in this PostgreSQL; "
             "`wsms db upgrade` makes the index once they are there)"))
-        typer.echo(f"{_('customer search')}: {searched}")
+        typer.echo(_("customer search: {how}").format(how=searched))
 
     guarded(go)
 

@@ -85,7 +85,7 @@ def scan_monitor(
             seen[0] += 1
             lines = [f"#{seen[0]} {scan.at:%H:%M:%S.%f}"[:-3],
                      f"  raw       {_bytes_shown(scan.raw)}  ({len(scan.raw)} bytes)",
-                     f"  symbology {scan.symbology or _('(none sent: enable AIM ids on the scanner)')}"]
+                     "  symbology " + (scan.symbology or _("(none sent: enable AIM ids on the scanner)"))]
             if isinstance(scan, CutScan):
                 lines.append("  " + _("CUT: longer than the limit, {n} bytes dropped").format(n=scan.dropped))
             lines.append(f"  kind      {result.kind}")
@@ -95,7 +95,7 @@ def scan_monitor(
             if result.kind == "gtin":
                 lines.append("  GTIN check digit OK")
             if result.reason:
-                lines.append(f"  {_('problem')}   {result.reason}")
+                lines.append("  " + _("problem") + f"   {result.reason}")
             typer.echo("\n".join(lines))
             if count and seen[0] >= count:
                 done.set()
