@@ -27,6 +27,8 @@ from wsms_tui.screens.widgets.cells import cell, qty_str
 from wsms_tui.screens.widgets.status_bar import StatusBar
 
 REVIEW_KEY_IDS = ("stocktake.approve", "stocktake.reject", "stocktake.review_close")
+#: lines the review table holds (in walking order); the CLI lists them all
+REVIEW_ROWS = 2000
 
 
 def qty_cell(value: Decimal | None, *, signed: bool = False) -> Text:
@@ -94,7 +96,7 @@ class CountReviewScreen(Screen[None]):
         try:
             summary = stocktake.count_summary(self.ctx.db, self.ctx.actor, self.ref)
             acc = stocktake.accuracy(self.ctx.db, self.ctx.actor, self.ref)
-            lines = stocktake.review(self.ctx.db, self.ctx.actor, self.ref)
+            lines = stocktake.review(self.ctx.db, self.ctx.actor, self.ref, limit=REVIEW_ROWS + 1)
         except WsmsError as exc:
             self.say(str(exc), "error")
             return
@@ -109,6 +111,8 @@ class CountReviewScreen(Screen[None]):
             accuracy += "  " + _("(95 % CI {lo}–{hi}, Wilson)").format(lo=pct(acc.ci_low), hi=pct(acc.ci_high))
         header.append(accuracy)
         self.query_one("#rv-header", Static).update(header)
+        more = len(lines) > REVIEW_ROWS
+        lines = lines[:REVIEW_ROWS]
         table = self.query_one(DataTable)
         table.clear()
         for i, ln in enumerate(lines):
@@ -120,6 +124,9 @@ class CountReviewScreen(Screen[None]):
                           qty_cell(ln.value, signed=True), key=f"{ln.location}\t{i}")
         if not lines:
             self.say(_("no variances to review in {ref}").format(ref=self.ref), "info")
+        elif more:
+            self.say(_("the first {n:,} lines are shown; `wsms count review {ref}` lists them all (approving "
+                       "approves every counted location)").format(n=REVIEW_ROWS, ref=self.ref), "info")
 
     def say(self, message: str, level: str) -> None:
         line = self.query_one("#rv-message", Static)

@@ -165,6 +165,28 @@ async def test_supervisor_reviews_and_approves(db: Database) -> None:
     assert stock.verify_ledger(db, admin).ok
 
 
+@async_test
+async def test_review_says_when_it_shows_only_the_first_lines(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wsms_tui.screens import stocktake_review
+    from wsms_tui.users import authenticate
+
+    ref = seed_count(db)
+    clerk = authenticate(db, "clerk1", "1234", "t")
+    stocktake.count_sheet(db, clerk, ref, [("A-01", "P1", None, 9), ("A-01", "LOT1", "L-7", 5),
+                                           ("A-02", "P1", None, 4), ("A-03", "", None, 0)])
+    monkeypatch.setattr(stocktake_review, "REVIEW_ROWS", 1)  # 2 lines with a variance, room for 1
+    app = WsmsApp(db, tui_settings(), desk="stocktake")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, "boss", "9999")
+        await pilot.press("ctrl+r")
+        review = app.screen
+        assert isinstance(review, CountReviewScreen)
+        assert [r[2] for r in table_rows(review.query_one(DataTable))] == ["LOT1/L-7"]
+        assert f"the first 1 lines are shown; `wsms count review {ref}`" in text(review, "#rv-message")
+    everything = stocktake.review(db, db.system_actor("test"), ref, limit=None)
+    assert [ln.sku for ln in everything] == ["LOT1", "P1"]
+
+
 # -- SVG snapshots at 80×24 (SQLite, fixed data, a file named wsms.db) -------------------------
 
 

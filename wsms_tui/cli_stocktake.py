@@ -182,7 +182,7 @@ def count_show(ctx: typer.Context, ref: str, fmt: FormatOpt = Format.table) -> N
 
         summary = stocktake.count_summary(db, actor, ref)
         if actor.can("count.review") or not summary.blind:
-            lines = stocktake.review(db, actor, ref, only_variances=False,
+            lines = stocktake.review(db, actor, ref, only_variances=False, limit=None,
                                      status=("pending", "recount", "counted", "approved", "rejected"))
             emit([dataclasses.asdict(ln) for ln in lines], _REVIEW_COLUMNS, fmt,
                  title=f"{summary.ref} · {summary.kind} · {summary.scope} · {summary.status}", numeric=_REVIEW_NUMERIC)
@@ -211,7 +211,7 @@ def count_review(ctx: typer.Context, ref: str,
     def body(db: Any, actor: Any, settings: Any) -> None:
         from wsms_tui import stocktake
 
-        lines = stocktake.review(db, actor, ref, only_variances=not all_lines)
+        lines = stocktake.review(db, actor, ref, only_variances=not all_lines, limit=None)
         emit([dataclasses.asdict(ln) for ln in lines], _REVIEW_COLUMNS, fmt, title=_("Review of {ref}").format(ref=ref),
              numeric=_REVIEW_NUMERIC)
 

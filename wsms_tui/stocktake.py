@@ -1148,9 +1148,10 @@ def count_sheet(db: Database, actor: Actor, ref: str, rows: Iterable[tuple[str, 
 
 
 def review(db: Database, actor: Actor, ref: str, *, only_variances: bool = True,
-           status: Sequence[str] = ("counted", "recount", "approved", "rejected"), limit: int = 2000
+           status: Sequence[str] = ("counted", "recount", "approved", "rejected"), limit: int | None = 2000
            ) -> list[ReviewLine]:
-    """Count lines for the supervisor: expected (at count time), counted, recount, variance and its value."""
+    """Count lines for the supervisor: expected (at count time), counted, recount, variance and its value; the
+    first ``limit`` in walking order (None: all of them)."""
     require(db, actor, "count.review", f"count:{ref}")
 
     def work(s: Session) -> list[ReviewLine]:
