@@ -80,7 +80,7 @@ def test_packed_line_cannot_be_cancelled_or_substituted_nor_the_address_changed(
         ex.fix_address(db, admin, "SHOP:O1", phone="13900000000")
     with pytest.raises(BadInput, match=named + r".*line 2 holds 2: at most 0 can be written off"):
         ex.report_damage(db, admin, "SHOP:O1", 2, qty=1, location="A-02", op_id="dmg-packed")
-    with pytest.raises(BadInput, match="boxes packed at the packing bench"):
+    with pytest.raises(BadInput, match="boxes booked at the packing bench: void them there"):
         orders.cancel_order(db, admin, "SHOP:O1", reason="too late")
     assert state(db) == before  # nothing written, not even a half: lines, allocations, boxes, ledger, audit
 

@@ -141,7 +141,7 @@ def test_partial_shipment_then_the_rest(db: Database, admin: Actor, tmp_path: Pa
     assert v.step == "item"
     v = flow.feed("%CMD:DONE")  # nothing in the box, 2 still to pack
     assert v.bell and "still to pack" in v.message
-    with pytest.raises(BadInput, match="boxes packed at the packing bench"):
+    with pytest.raises(BadInput, match="boxes booked at the packing bench: void them there"):
         orders.cancel_order(db, admin, "SHOP:O1", reason="too late: a box is packed")
     v = flow.finish(partial=True)
     assert v.shipped is not None and v.shipped.partial and v.shipped.status == "allocated"

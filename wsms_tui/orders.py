@@ -724,8 +724,8 @@ def cancel_order(db: Database, actor: Actor, ref: str | int, *, reason: str) -> 
 
         if s.execute(select(ShipmentBox.id).where(ShipmentBox.order_id == oid, ShipmentBox.status == "packed")
                      .limit(1)).first() is not None:
-            raise BadInput(_("order {ref} has boxes packed at the packing bench: ship them first").format(
-                ref=doc_ref(oid)))
+            raise BadInput(_("order {ref} has boxes booked at the packing bench: void them there (Ctrl+X, or "
+                             "`wsms shipments void`), then cancel the order").format(ref=doc_ref(oid)))
         released = release_allocations(s, actor, active_allocations(s, oid), reason="cancel")
         s.execute(update(SalesOrderLine).where(SalesOrderLine.order_id == oid, SalesOrderLine.status == "open")
                   .values(status="cancelled"))

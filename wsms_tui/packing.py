@@ -508,7 +508,7 @@ def close_box(db: Database, actor: Actor, settings: Settings, ref: str | int, *,
                                                                     Shipment.status == "open")).first()
         at = audit.utcnow()
         if shp is not None and shp.carrier != name:
-            raise BadInput(_("the open boxes of {r} go with {c}: ship them first, or choose {c}").format(
+            raise BadInput(_("the open boxes of {r} go with {c}: ship or void them first, or choose {c}").format(
                 r=doc_ref(oid), c=shp.carrier))
         sid = shp.id if shp is not None else s.execute(insert(Shipment).values(
             order_id=oid, carrier=name, service=booked.service, status="open", actor_id=actor.user_id,
