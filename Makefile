@@ -60,6 +60,15 @@ pot:
 	  --add-comments=TRANSLATORS --package-name=wsms --sort-by-file -o $(POT) $(POT_SOURCES)
 	@echo "$(POT): $$(grep -c '^msgid ' $(POT)) messages"
 
+## catalog: re-extract the messages, merge them into the zh_CN catalog, compile its .mo, count what is left
+.PHONY: catalog
+CATALOGS := wsms_tui/locale/zh_CN/LC_MESSAGES/wsms
+catalog: pot
+	@for c in $(CATALOGS); do \
+	  msgmerge --quiet --update --backup=none --previous $$c.po $(POT) && \
+	  printf '%s: ' $$c.po && msgfmt --check --statistics -o $$c.mo $$c.po || exit 1; \
+	done
+
 ## test: install the test extras and run the whole suite (SQLite and PostgreSQL)
 test: $(TEST_STAMP) system-deps
 	$(BIN)/ruff check .

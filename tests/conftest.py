@@ -9,6 +9,9 @@ unreachable PostgreSQL fails the run instead of skipping.
 from __future__ import annotations
 
 import os
+
+os.environ["WSMS_LANGUAGE"] = "en"  # tests read English on any machine; subprocesses inherit it
+
 import shutil
 import uuid
 from collections.abc import Iterator
