@@ -75,6 +75,9 @@ class ReceivingScreen(FlowDeskScreen):
     BINDINGS = _bindings()
     desk_name = "receiving"
 
+    #: seconds between reads of the open receipt for other desks' posts (while this desk waits for a scan)
+    refresh_s = 5.0
+
     LIST_COLUMNS = ("reference", "supplier", "due", "status", "lines", "expected", "received")
     LINE_COLUMNS = ("line", "sku", "name", "expected", "received", "lot", "expiry")
     DIFF_COLUMNS = ("line", "sku", "name", "expected", "received", "difference")
@@ -138,6 +141,18 @@ class ReceivingScreen(FlowDeskScreen):
                 table.add_column(label, key=key, width=widths.get(key))
         self.query_one("#rcv-draft", Static).border_title = _("Current line")
         self.render_view(self.view)
+        self.set_interval(self.refresh_s, self.refresh_receipt, name="receipt-refresh")
+
+    def refresh_receipt(self) -> None:
+        """Other desks' posts on the open receipt: read it again in a thread while this desk is idle (a scan
+        that arrives meanwhile waits its turn, as behind any flow call in a thread)."""
+        if self._flow_worker is not None or self.flow.receipt is None or self.scan_input.buffer:
+            return
+        self.run_flow_in_thread(self.flow.refresh, name="receipt-refresh")
+
+    def flow_done(self, view: FlowView | None) -> None:
+        if view is not None:  # None: a refresh that found nothing new
+            super().flow_done(view)
 
     # -- input -------------------------------------------------------------------------------
 

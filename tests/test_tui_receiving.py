@@ -33,6 +33,7 @@ from wsms_tui.screens.receiving import ReceivingScreen
 from wsms_tui.screens.widgets.scan_input import ScanInput
 from wsms_tui.security import Actor
 from wsms_tui.users import add_user
+from wsms_tui.users import authenticate as _authenticate
 
 SIZE = (80, 24)
 GTIN_P1 = "4006381333931"
@@ -365,3 +366,22 @@ def test_snapshot_line_in_progress(snap_db: Database, snap_compare: Callable[...
 def test_snapshot_discrepancies_after_close(snap_db: Database, snap_compare: Callable[..., bool]) -> None:
     assert _snap(snap_db, snap_compare, "PO-1", GTIN_P1, "7", "A-02", "SER1", "SN-1", "A-01", close=True)
 
+
+
+@async_test
+async def test_what_another_desk_receives_shows_while_this_one_waits(db: Database, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_receipts(db, tmp_path)
+    monkeypatch.setattr(ReceivingScreen, "refresh_s", 0.2)
+    add_user(db, db.system_actor("test"), "clerk2", "clerk", "5678")
+    other = _authenticate(db, "clerk2", "5678", "desk-2")
+    app = WsmsApp(db, tui_settings(), desk="receiving")
+    async with receiving_desk(app) as (pilot, screen):
+        await scan(pilot, "PO-1")
+        assert [r[4] for r in lines(screen)] == ["0", "0", "0"]
+        receiving.receive_line(db, other, receipt="PO-1", product="P1", qty=7, location="A-02", op_id="other-1")
+        await until(pilot, lambda: [r[4] for r in lines(screen)] == ["7", "0", "0"], timeout=10)
+        assert "received 7 of 37" in text(screen, "#rcv-header")
+        await scan(pilot, GTIN_P1)  # this desk goes on as before: 1 more on the same line
+        await scan(pilot, "A-01")
+        await until(pilot, lambda: lines(screen)[0][4] == "8")

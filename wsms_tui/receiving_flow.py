@@ -232,6 +232,22 @@ class ReceivingFlow:
             q=res.move.qty, sku=res.move.sku, loc=res.move.from_location, n=res.line_no, got=res.received_qty),
             level="ok")
 
+    def refresh(self) -> FlowView | None:
+        """Read the open receipt again, for what other desks received on it meanwhile (this desk's own posts
+        patch the view at once). Only while the desk waits for a product scan; None when nothing changed or
+        the read failed (a refresh is never an error on the desk)."""
+        if self.receipt is None or self._step != "product" or self.draft is not None:
+            return None
+        try:
+            detail = receiving.receipt_detail(self.db, self.actor, self.receipt)
+        except Exception:  # noqa: BLE001 - the next refresh or scan tries again
+            return None
+        if detail == self._detail:
+            return None
+        self._detail = detail
+        self._view = replace(self._view, receipt=detail, bell=False)
+        return self._view
+
     def close(self) -> FlowView:
         if not self.receipt:
             return self._reject("DONE", _("open a receipt first"))
