@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from textual import events
 from textual.keys import _character_to_key
 from textual.widgets import DataTable, Static
 
-from tests.tui_helpers import async_test, login, seed_stock, table_rows, tui_settings
+from tests.tui_helpers import async_test, login, seed_stock, table_rows, tui_settings, until
 from wsms_tui import ledger, users
 from wsms_tui.app import WsmsApp, short_db_label
 from wsms_tui.database import Database
+from wsms_tui.db.models import AuditEvent
 from wsms_tui.errors import BadInput
 from wsms_tui.screens.admin import AdminScreen
 from wsms_tui.screens.help import HelpScreen
@@ -171,6 +173,48 @@ async def test_a_clerk_disabled_while_at_a_desk_is_refused_at_the_next_scan(db: 
         bar = app.screen.query_one(StatusBar)
         assert bar.error and "account of clerk1 is disabled" in bar.message
         assert "Location A-02" in static_text(app.screen, "#stock-title")  # nothing of A-01 shown
+
+
+@async_test
+async def test_f12_logs_out_and_the_next_user_logs_in_at_the_same_terminal(db: Database) -> None:
+    seed_stock(db)
+    users.add_user(db, db.system_actor("test"), "boss", "supervisor", "9999")
+    app = WsmsApp(db, tui_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("f3")
+        await scan(pilot, app, "NOT-A-RECEIPT")  # the desk holds a refusal on its message line
+        assert isinstance(app.screen, ReceivingScreen)
+        await pilot.press("f12")
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen) and app.actor is None
+        assert "not logged in" in static_text(app.screen, "#status-info")
+        await pilot.press("f3")  # no desk without a login
+        assert isinstance(app.screen, LoginScreen)
+        await login(pilot, "boss", "9999")
+        assert isinstance(app.screen, MenuScreen) and app.actor is not None and app.actor.name == "boss"
+        assert "boss (supervisor)" in static_text(app.screen, "#status-info")
+        await pilot.press("f3")
+        assert isinstance(app.screen, ReceivingScreen)
+        assert "NOT-A-RECEIPT" not in static_text(app.screen, "#rcv-message")  # a new desk, not clerk1's
+    events = db.read(lambda s: s.execute(select(AuditEvent.action, AuditEvent.actor).where(
+        AuditEvent.action.in_(("login.ok", "logout"))).order_by(AuditEvent.seq)).all())
+    assert [tuple(e) for e in events] == [("login.ok", "clerk1"), ("logout", "clerk1"), ("login.ok", "boss")]
+
+
+@async_test
+async def test_a_shared_terminal_logs_out_after_idling(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings(idle_logout_minutes=0.01))  # 0.6 s without a key or a scan
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("f2")
+        assert isinstance(app.screen, StockScreen)
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen), timeout=10)
+        await pilot.app.workers.wait_for_complete()  # the logout closes the desks after showing the login
+        assert app.actor is None and "stock" not in app._modes
+    reason = db.read(lambda s: s.execute(select(AuditEvent.payload).where(AuditEvent.action == "logout")).scalar_one())
+    assert "clerk1 logged out after 0.01 min without a key or a scan" in reason
 
 
 @async_test

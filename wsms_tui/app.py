@@ -26,21 +26,24 @@ queue (``screens/print_queue.py``) over the current desk.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
+import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy.engine import make_url
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 
 from wsms_tui import printing, users
 from wsms_tui.barcodes import desk_value
@@ -199,6 +202,8 @@ class WsmsApp(App[None]):
         self._spool_lock = threading.Lock()
         self._spool_latest: WorkerStatus | None = None
         self._spool_pending = False
+        self._session_timers: list[Timer] = []  # the polls and the idle check of the user logged in
+        self._last_input = time.monotonic()  # the last key, click or scanner scan
 
     def _demo_logins(self, given: list[Any] | None) -> list[DemoLogin]:
         if given is None:
@@ -322,6 +327,7 @@ class WsmsApp(App[None]):
         field passes it on: ``desk_value``). A scan the reader cut (longer than its limit) is refused like an
         over-long wedge scan, with the bell and a red notification; it never reaches the desk."""
         scan = message.scan
+        self._last_input = time.monotonic()
         if isinstance(scan, CutScan):
             self.bell()
             self.notify(too_long_text(len(scan.raw) + scan.dropped), severity="error", title=_("scan refused"))
@@ -405,15 +411,64 @@ class WsmsApp(App[None]):
                                key_display=self.key_display())
         if message.actor.can("report.view"):
             self.poll_reorder_alerts()
-            self.set_interval(self.reorder_poll_s, self.poll_reorder_alerts, name="reorder-poll")
+            self._session_timers.append(self.set_interval(self.reorder_poll_s, self.poll_reorder_alerts,
+                                                          name="reorder-poll"))
         if message.actor.can("exceptions.view"):
             self.poll_exceptions()
-            self.set_interval(self.exception_poll_s, self.poll_exceptions, name="exception-poll")
+            self._session_timers.append(self.set_interval(self.exception_poll_s, self.poll_exceptions,
+                                                          name="exception-poll"))
+        self._last_input = time.monotonic()
+        idle_s = self.settings.idle_logout_minutes * 60
+        if idle_s > 0:
+            self._session_timers.append(self.set_interval(min(30.0, idle_s / 4), self._check_idle, name="idle"))
         for name in ("menu", *(d.name for d in DESKS)):
             if name in self._modes:
                 await self.remove_mode(name)
             self.add_mode(name, partial(self._make_desk_screen, name))
         await self.action_desk(self.start_desk or "menu")
+
+    async def action_logout(self) -> None:
+        await self.logout()
+
+    async def logout(self, reason: str = "") -> None:
+        """Back to the login screen for the next user (a shift change, a clerk leaving a shared terminal): the
+        desks close — what one held unsaved, a line being scanned, is dropped; everything posted stays — the
+        status-bar polls stop, and this desk's print worker stops, to start again under the next user."""
+        actor = self.actor
+        if actor is None:
+            self.bell()
+            return
+        for timer in self._session_timers:
+            timer.stop()
+        self._session_timers.clear()
+        self.actor, self.ctx = None, None
+        self.reorder_alerts = None
+        self.exception_notice = ExceptionNoticeText("")
+        if "login" not in self._modes:  # (the first login screen is on the default mode, which cannot be
+            # switched back to); this one is kept for every later logout: it clears its fields at each login
+            self.add_mode("login", lambda: LoginScreen(self.db, self.settings, self.status_info(None), self.demo))
+        await self.switch_mode("login")
+        for name in ("menu", *(d.name for d in DESKS)):
+            if name in self._modes:
+                await self.remove_mode(name)
+        runner, self.spool = self.spool, None
+        if runner is not None:  # a job in hand stays queued for the next worker; never blocks the keys
+            self.run_worker(partial(runner.stop, timeout=3), thread=True, group="spool-stop", exit_on_error=False)
+        with contextlib.suppress(Exception):  # the audit row is a record; leaving the terminal must always work
+            users.logout(self.db, actor, reason)
+        if reason:
+            self.notify(reason, title=_("logged out"))
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = time.monotonic()  # for the idle logout
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        minutes = self.settings.idle_logout_minutes
+        if self.actor is not None and time.monotonic() - self._last_input >= minutes * 60:
+            self.run_worker(self.logout(_("{user} logged out after {n:g} min without a key or a scan").format(
+                user=self.actor.name, n=minutes)), group="idle-logout")
 
     def poll_exceptions(self) -> None:
         """Refresh the supervisors' open-exceptions notice (a timer calls this every ``exception_poll_s``)."""

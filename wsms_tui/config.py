@@ -207,6 +207,8 @@ class Settings(BaseSettings):
     stocktake: StocktakeSettings = Field(default_factory=StocktakeSettings)
     #: report defaults: ABC/XYZ limits, reorder policy, forecast horizon, cost-per-order rates
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    #: log the user out after this many minutes without a key or a scan (0: never), for shared terminals
+    idle_logout_minutes: float = Field(default=0, ge=0)
 
     @classmethod
     def settings_customise_sources(

@@ -94,6 +94,7 @@ def keys() -> tuple[KeySpec, ...]:
         *(KeySpec(d.binding_id, d.key, f"desk('{d.name}')", d.title) for d in DESKS),
         KeySpec("menu", "f10", "desk('menu')", _("Desk menu")),
         KeySpec("print_queue", "f11", "print_queue", _("Print queue (reprint, held labels)")),
+        KeySpec("logout", "f12", "logout", _("Log out: the next user logs in here")),
         KeySpec("quit", "ctrl+q", "quit", _("Quit")),
     )
 

@@ -215,6 +215,12 @@ def _refuse_unknown(s: Session, probe: Actor, name: str, now: datetime) -> str:
     return _("unknown user or wrong PIN")
 
 
+def logout(db: Database, actor: Actor, reason: str = "") -> None:
+    """Record that ``actor`` left this terminal (the F12 key, or logged out after idling: ``reason``)."""
+    db.write(lambda s: audit.record(s, actor, "logout", f"user:{actor.user_id}",
+                                    {"reason": reason} if reason else {}))
+
+
 def authenticate(db: Database, name: str, pin: str, terminal: str) -> Actor:
     """Check a user's PIN; audit the attempt; refuse for a growing time after repeated failures."""
     name = name.strip()
