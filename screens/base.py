@@ -29,7 +29,7 @@ from wsms_tui.config import Settings
 from wsms_tui.database import Database
 from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
-from wsms_tui.keys import KeySpec
+from wsms_tui.keys import KeySpec, desk_titles
 from wsms_tui.screens.messages import OpenDesk
 from wsms_tui.screens.widgets.cells import show_text
 from wsms_tui.screens.widgets.scan_input import ScanInput
@@ -84,6 +84,11 @@ def make_scan_input(settings: Settings, gs_substitutes: Iterable[str] = (), *,
     return ScanInput(placeholder=placeholder or _("type or scan a SKU, GTIN, lot or location"),
                      prefix=settings.scanner.prefix, suffix=settings.scanner.suffix,
                      gs_substitutes=gs_substitutes, id="scan")
+
+
+def desk_label(screen: DeskScreen) -> str:
+    """The desk's name as the menu shows it (Receiving, Packing …)."""
+    return desk_titles().get(screen.desk_name, screen.desk_name)
 
 
 class DeskScreen(Screen[None]):
@@ -155,6 +160,11 @@ class DeskScreen(Screen[None]):
         """Default for desks without their own scan flow: show the code on the Stock desk."""
         self.post_message(OpenDesk("stock", value))
 
+    def unsaved(self) -> str:
+        """What logging out would drop on this desk (scans held in memory, not yet posted), for a person: ""
+        when nothing. Desks whose scans wait for a later step say so."""
+        return ""
+
 
 class FlowDeskScreen(DeskScreen):
     """A desk whose work is a scan flow (a plain state machine in ``wsms_tui``): every scan or key
@@ -208,6 +218,11 @@ class FlowDeskScreen(DeskScreen):
     def flow_busy(self) -> bool:
         """A flow call is running in a thread (``run_flow_in_thread``)."""
         return self._flow_worker is not None
+
+    def unsaved(self) -> str:
+        if self.flow_busy:
+            return _("{desk}: a step is still running (a carrier booking, a check)").format(desk=desk_label(self))
+        return ""
 
     def wait_for_flow(self, then: Callable[[], None]) -> bool:
         """While a flow call runs in a thread, keep ``then`` (a scan or a key's action) to run after it, in

@@ -31,7 +31,7 @@ from textual.widgets import DataTable, Label, Static
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.packing_flow import PackingFlow, PackView
-from wsms_tui.screens.base import DeskContext, FlowDeskScreen, key_bindings, make_scan_input
+from wsms_tui.screens.base import DeskContext, FlowDeskScreen, desk_label, key_bindings, make_scan_input
 from wsms_tui.screens.orders import num, qty
 from wsms_tui.screens.reason_prompt import ReasonPrompt
 from wsms_tui.screens.widgets.cells import cell
@@ -172,6 +172,13 @@ class PackingScreen(FlowDeskScreen):
                 self._wake_printer()
 
         self.app.push_screen(ReasonPrompt(_("Reprint the box label: why?")), answered)
+
+    def unsaved(self) -> str:
+        n = self.flow.units_in_box()
+        if n and self.flow.order is not None:
+            return _("{desk}: {n} unit(s) scanned into the open box of {r}").format(desk=desk_label(self), n=n,
+                                                                                   r=self.flow.order.ref)
+        return super().unsaved()
 
     def action_void(self) -> None:
         """Void the order's last booked box: the first press names it, the second asks for the reason."""

@@ -39,7 +39,7 @@ from wsms_tui.errors import WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.keys import desk_keys, key_label
 from wsms_tui.receiving_flow import FlowView, LineDraft, ReceivingFlow
-from wsms_tui.screens.base import DeskContext, FlowDeskScreen, key_bindings
+from wsms_tui.screens.base import DeskContext, FlowDeskScreen, desk_label, key_bindings
 from wsms_tui.screens.print_dialog import PrintDialog, PrintRequest
 from wsms_tui.screens.widgets.cells import cell, date_str, qty_str, show_text
 from wsms_tui.screens.widgets.scan_input import ConfirmingScanInput
@@ -142,6 +142,12 @@ class ReceivingScreen(FlowDeskScreen):
         self.query_one("#rcv-draft", Static).border_title = _("Current line")
         self.render_view(self.view)
         self.set_interval(self.refresh_s, self.refresh_receipt, name="receipt-refresh")
+
+    def unsaved(self) -> str:
+        d = self.flow.draft
+        if d is not None:
+            return _("{desk}: {q} × {sku} scanned, not put away yet").format(desk=desk_label(self), q=d.qty, sku=d.sku)
+        return super().unsaved()
 
     def refresh_receipt(self) -> None:
         """Other desks' posts on the open receipt: read it again in a thread while this desk is idle (a scan

@@ -180,6 +180,29 @@ async def test_partial_shipment_with_ctrl_f_twice(db: Database, admin: Actor, tm
         assert screen.view.order is None
 
 
+@async_test
+async def test_f12_with_units_in_the_open_box_asks_before_logging_out(db: Database, admin: Actor,
+                                                                     tmp_path: Path) -> None:
+    from wsms_tui.screens.login import LoginScreen
+
+    seed_pack(db, admin, tmp_path)
+    add_user(db, admin, "clerk1", "clerk", "1234")
+    app = WsmsApp(db, bench_settings(), desk="packing")
+    async with app.run_test(size=SIZE) as pilot:
+        notes: list[str] = []
+        app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign,assignment]
+        await login(pilot)
+        screen = app.screen
+        for code in ("SHOP:O1", "P1"):
+            await scan(pilot, code)
+        await pilot.press("f12")
+        assert app.screen is screen and "1 unit(s) scanned into the open box of" in notes[-1]
+        assert "F12 again logs out and drops it" in notes[-1]
+        await pilot.press("f12")
+        assert isinstance(app.screen, LoginScreen)
+    assert box_rows(db) == (0, 0, 0)
+
+
 # -- booking with a carrier's web API in a thread --------------------------------------------
 
 

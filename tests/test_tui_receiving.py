@@ -385,3 +385,33 @@ async def test_what_another_desk_receives_shows_while_this_one_waits(db: Databas
         await scan(pilot, GTIN_P1)  # this desk goes on as before: 1 more on the same line
         await scan(pilot, "A-01")
         await until(pilot, lambda: lines(screen)[0][4] == "8")
+
+
+@async_test
+async def test_logging_out_with_a_line_not_put_away_asks_first_and_idling_waits(db: Database, tmp_path: Path) -> None:
+    from wsms_tui.screens.login import LoginScreen
+
+    seed_receipts(db, tmp_path)
+    app = WsmsApp(db, tui_settings(idle_logout_minutes=0.01), desk="receiving")  # idle: 0.6 s
+    async with receiving_desk(app) as (pilot, screen):
+        notes: list[str] = []
+        app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign,assignment]
+        await scan(pilot, "PO-1")
+        await scan(pilot, GTIN_P1)  # 1 × P1 waits for its location
+        await pilot.pause(1.5)  # longer than the idle limit: the scanned line keeps the clerk logged in
+        assert app.screen is screen and app.actor is not None
+        await pilot.press("f12")
+        assert app.screen is screen and notes and "1 × P1 scanned, not put away yet" in notes[-1]
+        await scan(pilot, "A-01")  # put away: nothing held any more
+        assert lines(screen)[0][4] == "1"
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen), timeout=10)  # now idling logs out
+        await pilot.app.workers.wait_for_complete()
+    again = WsmsApp(db, tui_settings(), desk="receiving")
+    async with receiving_desk(again) as (pilot, screen):
+        await scan(pilot, "PO-1")
+        await scan(pilot, GTIN_P1)
+        await pilot.press("f12")
+        assert again.screen is screen
+        await pilot.press("f12")  # the second press logs out, dropping the line
+        assert isinstance(again.screen, LoginScreen) and again.actor is None
+    assert on_hand(db, db.system_actor("test"), "P1") == {("A-01", None): Decimal(1)}

@@ -204,6 +204,7 @@ class WsmsApp(App[None]):
         self._spool_pending = False
         self._session_timers: list[Timer] = []  # the polls and the idle check of the user logged in
         self._last_input = time.monotonic()  # the last key, click or scanner scan
+        self._logout_armed = 0.0  # when F12 last warned of unsaved scans
 
     def _demo_logins(self, given: list[Any] | None) -> list[DemoLogin]:
         if given is None:
@@ -428,7 +429,26 @@ class WsmsApp(App[None]):
         await self.action_desk(self.start_desk or "menu")
 
     async def action_logout(self) -> None:
+        """F12: log out; when a desk holds scans not posted yet, the first press says what and a second press
+        (within 10 s) logs out anyway."""
+        held = self.unsaved_work()
+        if held and time.monotonic() - self._logout_armed > 10:
+            self._logout_armed = time.monotonic()
+            key = key_label(self.keymap.get("logout") or "f12")
+            self.notify(_("{what}. {key} again logs out and drops it").format(what="; ".join(held), key=key),
+                        title=_("not posted yet"), severity="warning")
+            return
+        self._logout_armed = 0.0
         await self.logout()
+
+    def unsaved_work(self) -> list[str]:
+        """What the open desks hold that logging out would drop (``DeskScreen.unsaved``), one line each."""
+        out = []
+        for name in ("menu", *(d.name for d in DESKS)):
+            for screen in self._screen_stacks.get(name, []):  # every desk opened since the login
+                if isinstance(screen, DeskScreen) and (what := screen.unsaved()):
+                    out.append(what)
+        return out
 
     async def logout(self, reason: str = "") -> None:
         """Back to the login screen for the next user (a shift change, a clerk leaving a shared terminal): the
@@ -465,8 +485,11 @@ class WsmsApp(App[None]):
         await super().on_event(event)
 
     def _check_idle(self) -> None:
+        """Log out after ``idle_logout_minutes`` without input — not while a desk holds scans not posted yet
+        (a half-packed box): those would be lost, so the terminal waits for its clerk."""
         minutes = self.settings.idle_logout_minutes
-        if self.actor is not None and time.monotonic() - self._last_input >= minutes * 60:
+        if self.actor is not None and time.monotonic() - self._last_input >= minutes * 60 \
+                and not self.unsaved_work():
             self.run_worker(self.logout(_("{user} logged out after {n:g} min without a key or a scan").format(
                 user=self.actor.name, n=minutes)), group="idle-logout")
 

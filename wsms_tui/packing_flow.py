@@ -224,6 +224,10 @@ class PackingFlow:
         return self._show(self._step, message=_("label of box {s} queued again: job {j}").format(s=target, j=job.id),
                           level="ok")
 
+    def units_in_box(self) -> int:
+        """Scans in the box being packed (held here until the box closes)."""
+        return len(self._units)
+
     def void_target(self, box: str | None = None) -> BoxView | None:
         """The box ``void`` would void: the one given (SSCC or tracking, of the open order), else the last box
         closed here while it is still booked, else the order's last booked box; None when there is none."""
