@@ -161,8 +161,9 @@ class DeskScreen(Screen[None]):
         self.post_message(OpenDesk("stock", value))
 
     def unsaved(self) -> str:
-        """What logging out would drop on this desk (scans held in memory, not yet posted), for a person: ""
-        when nothing. Desks whose scans wait for a later step say so."""
+        """What logging out or quitting would drop on this desk (scans held in memory, not posted yet), for a
+        person; "" when nothing. Desks whose scans wait for a later step say so. (A step running in a thread, a
+        carrier booking, is not dropped: it ends written whole.)"""
         return ""
 
 
@@ -218,11 +219,6 @@ class FlowDeskScreen(DeskScreen):
     def flow_busy(self) -> bool:
         """A flow call is running in a thread (``run_flow_in_thread``)."""
         return self._flow_worker is not None
-
-    def unsaved(self) -> str:
-        if self.flow_busy:
-            return _("{desk}: a step is still running (a carrier booking, a check)").format(desk=desk_label(self))
-        return ""
 
     def wait_for_flow(self, then: Callable[[], None]) -> bool:
         """While a flow call runs in a thread, keep ``then`` (a scan or a key's action) to run after it, in

@@ -414,4 +414,12 @@ async def test_logging_out_with_a_line_not_put_away_asks_first_and_idling_waits(
         assert again.screen is screen
         await pilot.press("f12")  # the second press logs out, dropping the line
         assert isinstance(again.screen, LoginScreen) and again.actor is None
+    quitting = WsmsApp(db, tui_settings(), desk="receiving")
+    async with receiving_desk(quitting) as (pilot, screen):
+        await scan(pilot, "PO-1")
+        await scan(pilot, GTIN_P1)
+        await pilot.press("ctrl+q")  # the same question before quitting
+        assert quitting.return_code is None and quitting.screen is screen
+        await pilot.press("ctrl+q")
+        assert quitting.return_code == 0
     assert on_hand(db, db.system_actor("test"), "P1") == {("A-01", None): Decimal(1)}

@@ -204,7 +204,7 @@ class WsmsApp(App[None]):
         self._spool_pending = False
         self._session_timers: list[Timer] = []  # the polls and the idle check of the user logged in
         self._last_input = time.monotonic()  # the last key, click or scanner scan
-        self._logout_armed = 0.0  # when F12 last warned of unsaved scans
+        self._drop_armed: tuple[str, float] = ("", 0.0)  # (binding, when) F12 or Ctrl+Q last warned of scans
 
     def _demo_logins(self, given: list[Any] | None) -> list[DemoLogin]:
         if given is None:
@@ -431,15 +431,24 @@ class WsmsApp(App[None]):
     async def action_logout(self) -> None:
         """F12: log out; when a desk holds scans not posted yet, the first press says what and a second press
         (within 10 s) logs out anyway."""
+        if self._confirm_drop("logout", "f12", _("{what}. {key} again logs out and drops it")):
+            await self.logout()
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit; scans not posted yet are confirmed first, as for F12."""
+        if self._confirm_drop("quit", "ctrl+q", _("{what}. {key} again quits and drops it")):
+            self.exit()
+
+    def _confirm_drop(self, binding_id: str, default_key: str, text: str) -> bool:
+        """True when nothing would be dropped, or this is the second press within 10 s of the warning."""
         held = self.unsaved_work()
-        if held and time.monotonic() - self._logout_armed > 10:
-            self._logout_armed = time.monotonic()
-            key = key_label(self.keymap.get("logout") or "f12")
-            self.notify(_("{what}. {key} again logs out and drops it").format(what="; ".join(held), key=key),
-                        title=_("not posted yet"), severity="warning")
-            return
-        self._logout_armed = 0.0
-        await self.logout()
+        if held and (self._drop_armed[0] != binding_id or time.monotonic() - self._drop_armed[1] > 10):
+            self._drop_armed = (binding_id, time.monotonic())
+            key = key_label(self.keymap.get(binding_id) or default_key)
+            self.notify(text.format(what="; ".join(held), key=key), title=_("not posted yet"), severity="warning")
+            return False
+        self._drop_armed = ("", 0.0)
+        return True
 
     def unsaved_work(self) -> list[str]:
         """What the open desks hold that logging out would drop (``DeskScreen.unsaved``), one line each."""
