@@ -66,9 +66,9 @@ pot:
 .PHONY: catalog
 CATALOGS := wsms_tui/locale/zh_CN/LC_MESSAGES/wsms
 catalog: pot
+	@sed -i -E -e '/^#,/{s/, python-format(,|$$)/\1/;/^#$$/d}' $(POT)
 	@for c in $(CATALOGS); do \
 	  msgmerge --quiet --update --backup=none --previous $$c.po $(POT) && \
-	  sed -i -E -e '/^#,/{s/, python-format(,|$$)/\1/;/^#$$/d}' $$c.po && \
 	  printf '%s: ' $$c.po && msgfmt --check --statistics -o $$c.mo $$c.po || exit 1; \
 	done
 
