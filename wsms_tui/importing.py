@@ -32,8 +32,9 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        col = f", column {self.column}" if self.column else ""
-        return _("line {line}{col}: {reason}").format(line=self.line, col=col, reason=self.reason)
+        if self.column:
+            return _("line {line}, column {col}: {reason}").format(line=self.line, col=self.column, reason=self.reason)
+        return _("line {line}: {reason}").format(line=self.line, reason=self.reason)
 
 
 class ImportRejected(BadInput):
