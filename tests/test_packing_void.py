@@ -154,6 +154,23 @@ def test_void_the_only_box_cancels_the_shipment_and_another_carrier_may_book(
     books_ok(db, admin)
 
 
+def test_an_order_whose_only_box_was_voided_may_go_into_a_wave_again(db: Database, admin: Actor,
+                                                                       tmp_path: Path) -> None:
+    from wsms_tui import waves
+
+    seed_pack(db, admin, tmp_path)
+    st = pack_settings()
+    before = db.read(waves._releasable_by_warehouse)
+    po = packing.open_order(db, admin, "SHOP:O1")
+    p1 = packing.match_item(db, admin, po.id, "P1")
+    first = packing.close_box(db, admin, st, "SHOP:O1", items=[packing.BoxItem(p1.line_id, Decimal(1))], box="S",
+                              weight="1", op_id="b1")
+    boxed = db.read(waves._releasable_by_warehouse)
+    assert sum(n for _c, _i, n in boxed) == sum(n for _c, _i, n in before) - 1  # being packed: no wave takes it
+    packing.void_box(db, admin, st, first.box.sscc, reason="packed at the wrong bench")
+    assert db.read(waves._releasable_by_warehouse) == before
+
+
 def test_void_after_a_wave_goes_back_to_picked(db: Database, admin: Actor, tmp_path: Path) -> None:
     """An order packed after picking goes back to ``picked`` (its stock waits at the packing staging location),
     not to ``allocated`` (which a wave would plan and pick again)."""

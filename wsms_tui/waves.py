@@ -232,8 +232,8 @@ def _in_active_wave(s: Session) -> Any:
 
 def _not_plannable(s: Session) -> Any:
     """Orders a new wave may not take: already in a planned/released wave, or already being packed
-    at the bench (single-order pick & pack has boxed part of them)."""
-    return union(_in_active_wave(s), select(ShipmentBox.order_id))
+    at the bench (single-order pick & pack has boxed part of them; a voided box does not count)."""
+    return union(_in_active_wave(s), select(ShipmentBox.order_id).where(ShipmentBox.status != "cancelled"))
 
 
 def _releasable_by_warehouse(s: Session) -> list[tuple[str, int, int]]:
