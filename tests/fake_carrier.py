@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -30,6 +31,8 @@ class FakeCarrier:
         self.cancels: list[str] = []
         #: references the driver has picked up already: cancelling them is refused (409)
         self.collected: set[str] = set()
+        #: called with the reference before a cancel is answered (a test's "meanwhile, at another bench …")
+        self.on_cancel: Callable[[str], None] | None = None
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,6 +89,8 @@ class FakeCarrier:
 
             def _cancel(self, ref: str) -> None:
                 fake.cancels.append(ref)
+                if fake.on_cancel is not None:
+                    fake.on_cancel(ref)
                 if ref in fake.collected:
                     self._send(409, {"error": "the driver collected it already"})
                     return

@@ -229,6 +229,52 @@ def test_http_carrier_cancel_refused_or_failed_leaves_everything(
     books_ok(db, admin)
 
 
+def test_a_box_that_ships_while_it_is_being_voided_is_recorded_for_a_supervisor(
+        db: Database, admin: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another bench ships the order between the carrier's cancel and the void's transaction: nothing of the void
+    is written, and the parcel that left on a cancelled booking is an exception ticket and an audit event, not
+    only a red line on one screen."""
+    from wsms_tui.db.models_orders import ExceptionTicket
+
+    seed_pack(db, admin, tmp_path)
+    monkeypatch.setenv("FAKE_CARRIER_KEY", "secret")
+    with FakeCarrier() as fake:
+        st = http_settings(fake)
+        v = feed(PackingFlow(db, admin, st), "MARKET:M1", "P1", "%CMD:DONE", "S", "0.4")
+        assert v.last_box is not None
+        sscc = v.last_box.sscc
+        fake.on_cancel = lambda ref: packing.ship(db, admin, "MARKET:M1", op_id="ship-at-bench-2")
+        with pytest.raises(BadInput, match="shipped while it was being voided: carrier fast was asked to cancel "
+                                           "FC00000001; call them"):
+            packing.void_box(db, admin, st, sscc, reason="wrong box")
+    assert [s for _sh, _n, s in box_status(db)] == ["shipped"]
+    assert audits(db, "packing.void") == []
+    failed = audits(db, "packing.void_failed")
+    assert [(f["sscc"], f["tracking"], f["reason"]) for f in failed] == [(sscc, "FC00000001", "wrong box")]
+    tickets = db.read(lambda s: s.execute(select(ExceptionTicket.code, ExceptionTicket.status)).all())
+    assert [tuple(t) for t in tickets] == [("void_after_ship", "open")]
+    books_ok(db, admin)
+
+
+def test_a_label_queued_after_its_box_was_voided_is_cancelled(db: Database, admin: Actor, tmp_path: Path) -> None:
+    """The bench that closed the box queues its label after the box is written; a void from another bench in
+    between must not leave that label to print."""
+    seed_pack(db, admin, tmp_path)
+    st = pack_settings()
+    printer = f"file://{tmp_path}/labels.zpl"  # no spool worker runs here: a job waits, queued
+    po = packing.open_order(db, admin, "SHOP:O1")
+    p1 = packing.match_item(db, admin, po.id, "P1")
+    a = packing.close_box(db, admin, st, "SHOP:O1", items=[packing.BoxItem(p1.line_id, Decimal(3))], box="S",
+                          weight="1.2", op_id="b1", printer="")  # booked and written; its label step still to come
+    assert a.job is None
+    packing.void_box(db, admin, st, a.box.sscc, reason="wrong box")
+    job, why = packing._print(db, admin, st, a.box, None, printer, 203)  # the first bench's label step, late
+    assert job is None and "voided meanwhile: its label is cancelled" in why
+    jobs = db.read(lambda s: s.execute(select(PrintJob.status)).scalars().all())
+    assert jobs == ["cancelled"]
+    books_ok(db, admin)
+
+
 def test_the_label_is_cancelled_while_it_waits_and_left_alone_once_printed(
         db: Database, admin: Actor, tmp_path: Path) -> None:
     seed_pack(db, admin, tmp_path)

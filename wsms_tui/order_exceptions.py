@@ -58,6 +58,7 @@ CODES = {
     "change_refused": "channel changed an order the warehouse is working on",
     "short_pick": "picker found less than expected",
     "damaged": "damaged goods found",
+    "void_after_ship": "a box was cancelled with its carrier after it shipped",
 }
 ACTIVE = ("open", "waiting")
 

@@ -39,7 +39,14 @@ from wsms_tui.config import BoxTypeConfig, Settings
 from wsms_tui.database import Database
 from wsms_tui.db.models import Lot, Package, Product, ProductBarcode, User
 from wsms_tui.db.models import PrintJob as PrintJobRow
-from wsms_tui.db.models_orders import Allocation, OrderStatusEvent, SalesChannel, SalesOrder, SalesOrderLine
+from wsms_tui.db.models_orders import (
+    Allocation,
+    ExceptionTicket,
+    OrderStatusEvent,
+    SalesChannel,
+    SalesOrder,
+    SalesOrderLine,
+)
 from wsms_tui.db.models_shipping import Shipment, ShipmentBox, ShipmentItem
 from wsms_tui.db.models_waves import WaveOrder
 from wsms_tui.errors import BadInput, NotFound, WsmsError
@@ -592,10 +599,18 @@ def _print(db: Database, actor: Actor, settings: Settings, box: BoxView, po: Pac
     except WsmsError as exc:
         return None, str(exc)
 
-    def link(s: Session) -> None:
-        s.execute(update(ShipmentBox).where(ShipmentBox.id == box.id).values(print_job_id=job.id))
+    def link(s: Session) -> bool:
+        """Link the job to its box — unless the box was voided meanwhile (another bench, the CLI): then the job
+        is cancelled before it prints (the void locks the box row, so one of the two always sees the other)."""
+        hit = s.execute(update(ShipmentBox).where(ShipmentBox.id == box.id, ShipmentBox.status == "packed")
+                        .values(print_job_id=job.id)).rowcount
+        if not hit:
+            _cancel_label_jobs(s, actor, job.id, _("box {n} (SSCC {s}) was voided before its label printed").format(
+                n=box.box_no, s=box.sscc))
+        return bool(hit)
 
-    db.write(link)
+    if not db.write(link):
+        return None, _("box {n} was voided meanwhile: its label is cancelled").format(n=box.box_no)
     return job, ""
 
 
@@ -674,13 +689,12 @@ def void_box(db: Database, actor: Actor, settings: Settings, box: str | int, *, 
         oid = box_order(s, bid)
         o = lock_orders(s, [oid])[oid]
         bx = ShipmentBox
-        now = s.execute(select(bx.status, bx.shipment_id, bx.print_job_id).where(bx.id == bid)).one()
+        now = s.execute(select(bx.status, bx.shipment_id, bx.print_job_id).where(bx.id == bid)
+                        .with_for_update()).one()  # a label being linked meanwhile waits, then sees the void
         if now.status == "cancelled":  # voided meanwhile at another bench
             return False, False, True
         if now.status != "packed":
-            raise BadInput(_("box {n} of {r} (SSCC {s}) shipped while it was being voided: carrier {c} was asked "
-                             "to cancel it; call them, then handle it as a return").format(
-                n=view.box_no, r=doc_ref(oid), s=view.sscc, c=view.carrier))
+            raise _ShippedMeanwhile(oid)
         at = audit.utcnow()
         s.execute(update(bx).where(bx.id == bid).values(status="cancelled"))
         left = s.execute(select(func.count()).select_from(bx).where(bx.shipment_id == now.shipment_id,
@@ -702,9 +716,42 @@ def void_box(db: Database, actor: Actor, settings: Settings, box: str | int, *, 
             "reason": why, "shipment_cancelled": shipment_cancelled, "label_cancelled": label_cancelled}, at=at)
         return shipment_cancelled, label_cancelled, False
 
-    shipment_cancelled, label_cancelled, already = db.write(work)
+    try:
+        shipment_cancelled, label_cancelled, already = db.write(work)
+    except _ShippedMeanwhile as gone:
+        raise BadInput(_void_after_ship(db, actor, view, gone.order_id, why)) from None
     return _void_result(db, bid, shipment_cancelled=shipment_cancelled, label_cancelled=label_cancelled,
                         already=already)
+
+
+class _ShippedMeanwhile(Exception):
+    def __init__(self, order_id: int) -> None:
+        super().__init__(order_id)
+        self.order_id = order_id
+
+
+def _void_after_ship(db: Database, actor: Actor, view: BoxView, oid: int, why: str) -> str:
+    """The box shipped between the carrier's cancel and the void's transaction: the parcel left on a cancelled
+    booking. Nothing of the void is written; this is recorded (audit ``packing.void_failed`` and an exception
+    ticket ``void_after_ship`` for a supervisor) so it is not left to one clerk's screen. Returns the message."""
+    msg = _("box {n} of {r} (SSCC {s}) shipped while it was being voided: carrier {c} was asked to cancel {t}; "
+            "call them, then handle it as a return").format(n=view.box_no, r=doc_ref(oid), s=view.sscc,
+                                                            c=view.carrier, t=view.tracking)
+
+    def record(s: Session) -> None:
+        at = audit.utcnow()
+        o = s.execute(select(SalesOrder.channel_id, SalesOrder.external_ref).where(SalesOrder.id == oid)).one()
+        s.execute(insert(ExceptionTicket).values(
+            code="void_after_ship", order_id=oid, channel_id=o.channel_id, external_ref=o.external_ref, message=msg,
+            raw=json.dumps({"sscc": view.sscc, "tracking": view.tracking, "carrier": view.carrier, "reason": why,
+                            "by": actor.name}, ensure_ascii=False),
+            status="open", notes="", resolution="", created_at=at, updated_at=at))
+        audit.record(s, actor, "packing.void_failed", f"shipment_box:{view.id}", {
+            "order": doc_ref(oid), "sscc": view.sscc, "tracking": view.tracking, "carrier": view.carrier,
+            "reason": why}, at=at)
+
+    db.write(record)
+    return msg
 
 
 def _refuse_shipped(db: Database, view: BoxView) -> None:
