@@ -386,6 +386,42 @@ async def test_what_another_desk_receives_shows_while_this_one_waits(db: Databas
         await scan(pilot, "A-01")
         await until(pilot, lambda: lines(screen)[0][4] == "8")
 
+        # a refresh never touches what the desk is saying or asking, nor rings again
+        bells = count_bells(app)
+        await scan(pilot, "NOPE-1")  # refused: red, the bell
+        refused, rung = text(screen, "#rcv-message"), len(bells)
+        assert rung >= 1
+        receiving.receive_line(db, other, receipt="PO-1", product="P1", qty=2, location="A-02", op_id="other-2")
+        await until(pilot, lambda: lines(screen)[0][4] == "10", timeout=10)
+        assert text(screen, "#rcv-message") == refused and len(bells) == rung  # no bell again
+        await pilot.press("ctrl+o")  # a location label: the next scan is the location
+        asking = text(screen, "#rcv-prompt")
+        assert asking.startswith("Location label")
+        receiving.receive_line(db, other, receipt="PO-1", product="P1", qty=1, location="A-02", op_id="other-3")
+        await pilot.pause(0.8)  # several refresh periods: none while the desk asks
+        assert text(screen, "#rcv-prompt") == asking and lines(screen)[0][4] == "10"
+        await pilot.press("escape")
+        await until(pilot, lambda: lines(screen)[0][4] == "11", timeout=10)
+
+
+@async_test
+async def test_a_clerk_disabled_meanwhile_is_told_once_not_audited_every_refresh(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wsms_tui import users
+    from wsms_tui.db.models import AuditEvent
+
+    seed_receipts(db, tmp_path)
+    monkeypatch.setattr(ReceivingScreen, "refresh_s", 0.1)
+    app = WsmsApp(db, tui_settings(), desk="receiving")
+    async with receiving_desk(app) as (pilot, screen):
+        await scan(pilot, "PO-1")
+        users.set_active(db, db.system_actor("test"), "clerk1", False)
+        await until(pilot, lambda: "account of clerk1 is disabled" in text(screen, "#rcv-message"), timeout=10)
+        await pilot.pause(1.0)  # ten refresh periods
+    denied = db.read(lambda s: s.execute(select(AuditEvent.seq).where(AuditEvent.action == "permission.denied"))
+                     .scalars().all())
+    assert len(denied) == 1
+
 
 @async_test
 async def test_logging_out_with_a_line_not_put_away_asks_first_and_idling_waits(db: Database, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from wsms_tui.barcodes import (
 )
 from wsms_tui.database import Database
 from wsms_tui.db.models import Lot, Product, ProductBarcode, Tracking
-from wsms_tui.errors import WsmsError
+from wsms_tui.errors import PermissionDenied, WsmsError
 from wsms_tui.i18n import _
 from wsms_tui.scanlog import record_rejected_scan
 from wsms_tui.security import Actor
@@ -162,6 +162,7 @@ class ReceivingFlow:
         self.receipt: str | None = None
         self.draft: LineDraft | None = None
         self._detail: receiving.ReceiptView | None = None  # the open receipt as last read
+        self._refresh_off = False  # refresh refused (the user lost the right): no more refreshes
         #: the line received last in this session (None after an undo or before the first line)
         self.last_received: ReceivedLine | None = None
         self._step = "receipt"
@@ -236,10 +237,13 @@ class ReceivingFlow:
         """Read the open receipt again, for what other desks received on it meanwhile (this desk's own posts
         patch the view at once). Only while the desk waits for a product scan; None when nothing changed or
         the read failed (a refresh is never an error on the desk)."""
-        if self.receipt is None or self._step != "product" or self.draft is not None:
+        if self.receipt is None or self._step != "product" or self.draft is not None or self._refresh_off:
             return None
         try:
             detail = receiving.receipt_detail(self.db, self.actor, self.receipt)
+        except PermissionDenied as exc:  # disabled meanwhile: say it once, and stop asking (each ask is audited)
+            self._refresh_off = True
+            return self._show(self._step, message=str(exc), level="error", bell=True)
         except Exception:  # noqa: BLE001 - the next refresh or scan tries again
             return None
         if detail == self._detail:
