@@ -150,3 +150,26 @@ def test_undo_takes_the_last_scans_back_one_by_one(db: Database) -> None:
     review = stocktake.review(db, boss, ref, only_variances=False)
     a01 = [(r.sku, r.counted) for r in review if r.location == "A-01" and r.counted]
     assert a01 == [("P1", Decimal(2))]
+
+
+def test_undo_and_a_typed_number_keep_another_counters_scans_of_the_same_line(db: Database) -> None:
+    ref = seed(db)
+    a = CountFlow(db, make_actor(db, "clerk", "clerk1"))
+    b = CountFlow(db, make_actor(db, "clerk", "clerk2"))
+    for flow in (a, b):
+        flow.feed(ref)
+        flow.feed(location_barcode("A-01"))
+    a.feed(GTIN_P1)
+    b.feed(GTIN_P1)  # both count the same location: 2 of P1
+    v = a.feed("%CMD:UNDO")  # A takes back A's scan: B's stays
+    assert [(ln.sku, ln.counted) for ln in v.lines if ln.counted] == [("P1", Decimal(1))]
+    a.feed(GTIN_P1)
+    b.feed(GTIN_P1)  # 3
+    v = a.feed("5")  # A's last scan was really 5: 4 more, B's scans stay
+    assert [(ln.sku, ln.counted) for ln in v.lines if ln.counted] == [("P1", Decimal(7))]
+    v = a.feed("5")  # the same number again changes nothing
+    assert v.level == "ok" and [(ln.sku, ln.counted) for ln in v.lines if ln.counted] == [("P1", Decimal(7))]
+    v = a.feed("2")  # …it was 2 after all: 3 taken off
+    assert [(ln.sku, ln.counted) for ln in v.lines if ln.counted] == [("P1", Decimal(4))]
+    v = a.undo()  # the scan (now 2) taken back
+    assert [(ln.sku, ln.counted) for ln in v.lines if ln.counted] == [("P1", Decimal(2))]

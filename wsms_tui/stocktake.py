@@ -849,13 +849,19 @@ def _resolve_lot(s: Session, actor: Actor, cs: CountSession, prod: Any, lot: str
 
 
 def count_item(db: Database, actor: Actor, ref: str, *, location: str, product: str | int, qty: object = 1,
-               lot: str | None = None, mode: str = "add", op_id: str, raw_scan: str | None = None) -> ScanResult:
+               lot: str | None = None, mode: str = "add", op_id: str, raw_scan: str | None = None,
+               take_back: bool = False) -> ScanResult:
     """Count ``qty`` of a product (and lot/serial) at a location: ``add`` for a scan, ``set`` for a typed
-    total. One transaction: the line's expected quantity is re-snapshotted from the locked quants."""
+    total; ``take_back`` (with ``add``) takes ``qty`` off the line instead, down to 0 at most — an undone scan,
+    worked out on the locked line, so another counter's scans of it meanwhile stay counted (recorded as an
+    ``add`` entry of the negative amount taken). One transaction: the line's expected quantity is
+    re-snapshotted from the locked quants."""
     require(db, actor, "count.count", f"count:{ref}")
     q = ledger.to_qty(qty)
     if mode not in ("add", "set"):
         raise BadInput(_("mode is add or set"))
+    if take_back and mode != "add":
+        raise BadInput(_("only a scan (add) is taken back"))
     op = ledger._check_op_id(op_id)
     raw = raw_scan or ""
 
@@ -911,20 +917,22 @@ def count_item(db: Database, actor: Actor, ref: str, *, location: str, product: 
                               _("{sku} was never stocked at {loc}: counted, flagged for review").format(
                                   sku=prod.sku, loc=code), raw or prod.sku)
         current = line.counted_qty if rnd == 1 else (line.recount_qty or Decimal(0))
-        new = current + q if mode == "add" else q
+        new = (max(current - q, Decimal(0)) if take_back else current + q) if mode == "add" else q
+        entry_q = new - current if take_back else q  # taken back: what was taken off, as a negative add
         if prod.tracking == Tracking.SERIAL and new > 1:
             return BadInput(_("serial {lot} of {sku} is already counted here").format(lot=lot_no, sku=prod.sku))
         if rnd == 1:
             line.counted_qty, line.expected_qty, line.counted_at = new, expected, now
         else:
             line.recount_qty, line.recount_expected, line.recount_at = new, expected, now
-        s.add(CountEntry(op_id=op, count_line_id=line.id or 0, round=rnd, mode=mode, qty=q, actor_id=actor.user_id,
-                         terminal=actor.terminal, at=now, raw_scan=raw[:2000] or None))
+        s.add(CountEntry(op_id=op, count_line_id=line.id or 0, round=rnd, mode=mode, qty=entry_q,
+                         actor_id=actor.user_id, terminal=actor.terminal, at=now, raw_scan=raw[:2000] or None))
         s.flush()
         audit.record(s, actor, "count.scan", f"count:{cs.ref}", {
-            "location": code, "sku": prod.sku, "lot": lot_no, "qty": str(q), "mode": mode, "round": rnd,
+            "location": code, "sku": prod.sku, "lot": lot_no, "qty": str(entry_q), "mode": mode, "round": rnd,
             "op_id": op}, at=now)
-        return ScanResult(cs.ref, code, prod.sku, name, lot_no, q, new, rnd, bool(line.unexpected or unexpected))
+        return ScanResult(cs.ref, code, prod.sku, name, lot_no, entry_q, new, rnd,
+                          bool(line.unexpected or unexpected))
 
     try:
         out = db.write(work)

@@ -155,11 +155,10 @@ class CountFlow:
         top = self.last
         if self.ref is None or self.location is None or top is None:
             return self._reject(raw, _("nothing to undo: no scan at this location yet"))
-        now = next((ln.counted for ln in self.lines if ln.sku == top.sku and ln.lot == top.lot), top.total)
-        left = max(now - top.qty, Decimal(0))
-        try:
+        try:  # taken off the locked line: another counter's scans of it meanwhile stay counted
             res = stocktake.count_item(self.db, self.actor, self.ref, location=self.location, product=top.sku,
-                                       qty=left, lot=top.lot, mode="set", op_id=self._new_op_id(), raw_scan=raw)
+                                       qty=top.qty, lot=top.lot, mode="add", take_back=True,
+                                       op_id=self._new_op_id(), raw_scan=raw)
         except WsmsError as exc:
             return self._error(str(exc))
         self.scans.pop()
@@ -249,28 +248,31 @@ class CountFlow:
             typed = Decimal(value)
         except InvalidOperation:
             return self._reject(raw, _("{v!r} is not a quantity").format(v=value))
-        total = last.total - last.qty + typed
-        view = self._count(last.sku, last.lot, total, "set", raw, typed=typed)
-        if view.level != "error" and self.scans:
-            self.scans[-1] = replace(self.scans[-1], qty=typed)
+        # the difference to what that scan counted, added to (or taken off) the locked line, so another
+        # counter's scans of the same line meanwhile stay counted
+        delta = typed - last.qty
+        if delta == 0:
+            return self._show("item", message=_("✓ {sku}: that scan was {q} already").format(sku=last.sku, q=typed),
+                              level="ok")
+        view = self._count(last.sku, last.lot, abs(delta), "add", raw, typed=typed, take_back=delta < 0)
         return view
 
     def _count(self, sku: str, lot: str | None, qty: Decimal, mode: str, raw: str,
-               typed: Decimal | None = None) -> CountView:
+               typed: Decimal | None = None, take_back: bool = False) -> CountView:
         assert self.ref is not None and self.location is not None
         try:
             res = stocktake.count_item(self.db, self.actor, self.ref, location=self.location, product=sku, qty=qty,
-                                       lot=lot, mode=mode, op_id=self._new_op_id(), raw_scan=raw)
+                                       lot=lot, mode=mode, op_id=self._new_op_id(), raw_scan=raw,
+                                       take_back=take_back)
         except WsmsError as exc:
             self._pending = None
             self._step = "item"
             return self._error(str(exc))
         self._pending = None
-        scan = LastScan(res.sku, res.lot, res.qty if mode == "add" else (typed or res.qty), res.counted)
-        if mode == "add" or not self.scans:
-            self.scans.append(scan)
+        if typed is None or not self.scans:
+            self.scans.append(LastScan(res.sku, res.lot, res.qty, res.counted))
         else:  # a typed number: how many the last scan was
-            self.scans[-1] = scan
+            self.scans[-1] = LastScan(res.sku, res.lot, typed, res.counted)
         self._refresh_lines()
         lot_txt = f" {res.lot}" if res.lot else ""
         flag = "  " + _("(never stocked here: flagged for review)") if res.unexpected else ""
