@@ -175,7 +175,7 @@ class PackingScreen(FlowDeskScreen):
 
     def unsaved(self) -> str:
         n = self.flow.units_in_box()
-        if n and self.flow.order is not None:
+        if n and self.flow.order is not None and not self.flow_busy:  # (a booking running ends written whole)
             return _("{desk}: {n} unit(s) scanned into the open box of {r}").format(desk=desk_label(self), n=n,
                                                                                    r=self.flow.order.ref)
         return super().unsaved()

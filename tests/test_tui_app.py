@@ -164,7 +164,10 @@ async def test_unknown_code_is_an_error_on_the_status_line(db: Database) -> None
 async def test_a_clerk_disabled_while_at_a_desk_is_refused_at_the_next_scan(db: Database) -> None:
     seed_stock(db)
     app = WsmsApp(db, tui_settings(), desk="stock")
+    app.account_poll_s = 3600  # the check runs below, when the test says (the scan must come first)
     async with app.run_test(size=SIZE) as pilot:
+        notes: list[str] = []
+        app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign,assignment]
         await login(pilot)
         await scan(pilot, app, "A-02")
         assert app.screen.query_one(DataTable).row_count == 1
@@ -173,6 +176,26 @@ async def test_a_clerk_disabled_while_at_a_desk_is_refused_at_the_next_scan(db: 
         bar = app.screen.query_one(StatusBar)
         assert bar.error and "account of clerk1 is disabled" in bar.message
         assert "Location A-02" in static_text(app.screen, "#stock-title")  # nothing of A-01 shown
+        app._check_account()  # what the account timer runs: the session ends
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen), timeout=10)
+        await pilot.app.workers.wait_for_complete()
+        assert app.actor is None and "the account of clerk1 was disabled" in notes
+
+
+@async_test
+async def test_a_role_changed_by_an_admin_ends_the_session(db: Database) -> None:
+    seed_stock(db)
+    app = WsmsApp(db, tui_settings(), desk="stock")
+    app.account_poll_s = 0.3
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.pause(0.8)  # checks that find nothing change nothing
+        assert isinstance(app.screen, StockScreen)
+        users.set_role(db, db.system_actor("test"), "clerk1", "supervisor")
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen), timeout=10)
+        await pilot.app.workers.wait_for_complete()
+    reason = db.read(lambda s: s.execute(select(AuditEvent.payload).where(AuditEvent.action == "logout")).scalar_one())
+    assert "clerk1 is supervisor now: log in again" in reason
 
 
 @async_test

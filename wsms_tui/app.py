@@ -163,6 +163,8 @@ class WsmsApp(App[None]):
     exception_notice: reactive[ExceptionNoticeText] = reactive(ExceptionNoticeText(""))
     #: how often a supervisor's status bar asks for open exception tickets (one indexed COUNT), seconds
     exception_poll_s: float = 30.0
+    #: how often a session checks its account is still enabled, with the same role (one indexed read), seconds
+    account_poll_s: float = 30.0
 
     class ScannerStatusChanged(Message):
         """The serial scanner connected, lost its device, or stopped (posted from its reader thread)."""
@@ -419,6 +421,7 @@ class WsmsApp(App[None]):
             self._session_timers.append(self.set_interval(self.exception_poll_s, self.poll_exceptions,
                                                           name="exception-poll"))
         self._last_input = time.monotonic()
+        self._session_timers.append(self.set_interval(self.account_poll_s, self._check_account, name="account"))
         idle_s = self.settings.idle_logout_minutes * 60
         if idle_s > 0:
             self._session_timers.append(self.set_interval(min(30.0, idle_s / 4), self._check_idle, name="idle"))
@@ -492,6 +495,19 @@ class WsmsApp(App[None]):
         if isinstance(event, (events.Key, events.MouseDown)):
             self._last_input = time.monotonic()  # for the idle logout
         await super().on_event(event)
+
+    def _check_account(self) -> None:
+        """An account disabled (or given another role) by an admin ends its open sessions: back to the login
+        screen within ``account_poll_s``. (Every service refuses it at once anyway: ``authz.require``.)"""
+        actor = self.actor
+        if actor is None:
+            return
+        try:
+            why = users.account_changed(self.db, actor)
+        except Exception:  # noqa: BLE001 - the database is away: the next check asks again
+            return
+        if why and self.actor is actor:
+            self.run_worker(self.logout(why), group="account-logout")
 
     def _check_idle(self) -> None:
         """Log out after ``idle_logout_minutes`` without input — not while a desk holds scans not posted yet

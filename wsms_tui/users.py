@@ -215,6 +215,17 @@ def _refuse_unknown(s: Session, probe: Actor, name: str, now: datetime) -> str:
     return _("unknown user or wrong PIN")
 
 
+def account_changed(db: Database, actor: Actor) -> str:
+    """Why ``actor``'s session should end now ("" when it may go on): the account was disabled, or its role is
+    no longer the one it logged in with."""
+    row = db.read(lambda s: s.execute(select(User.active, User.role).where(User.id == actor.user_id)).first())
+    if row is None or not row.active:
+        return _("the account of {name} was disabled").format(name=actor.name)
+    if row.role != actor.role:
+        return _("{name} is {role} now: log in again").format(name=actor.name, role=row.role)
+    return ""
+
+
 def logout(db: Database, actor: Actor, reason: str = "") -> None:
     """Record that ``actor`` left this terminal (the F12 key, or logged out after idling: ``reason``)."""
     db.write(lambda s: audit.record(s, actor, "logout", f"user:{actor.user_id}",
