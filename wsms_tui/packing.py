@@ -600,9 +600,10 @@ def _print(db: Database, actor: Actor, settings: Settings, box: BoxView, po: Pac
         return None, str(exc)
 
     def link(s: Session) -> bool:
-        """Link the job to its box — unless the box was voided meanwhile (another bench, the CLI): then the job
-        is cancelled before it prints (the void locks the box row, so one of the two always sees the other)."""
-        hit = s.execute(update(ShipmentBox).where(ShipmentBox.id == box.id, ShipmentBox.status == "packed")
+        """Link the job to its box (packed, or shipped: a first label printed late) — unless the box was voided
+        meanwhile (another bench, the CLI): then the job is cancelled before it prints (the void locks the box
+        row, so one of the two always sees the other)."""
+        hit = s.execute(update(ShipmentBox).where(ShipmentBox.id == box.id, ShipmentBox.status != "cancelled")
                         .values(print_job_id=job.id)).rowcount
         if not hit:
             _cancel_label_jobs(s, actor, job.id, _("box {n} (SSCC {s}) was voided before its label printed").format(
