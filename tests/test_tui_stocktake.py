@@ -67,6 +67,15 @@ async def scan(pilot: Pilot[Any], code: str) -> None:
     await pilot.pause()
 
 
+async def boss_review(pilot: Pilot[Any], app: WsmsApp) -> CountReviewScreen:
+    """Log the supervisor boss in at the Stocktake desk and open the review of its count (Ctrl+R)."""
+    await login(pilot, "boss", "9999")
+    await pilot.press("ctrl+r")
+    review = app.screen
+    assert isinstance(review, CountReviewScreen)
+    return review
+
+
 def location_text(screen: StocktakeScreen) -> str:
     """All the counter sees about the location: prompt, message, header, and the lines table."""
     parts = [text(screen, sel) for sel in ("#st-prompt", "#st-message", "#st-loc-header")]
@@ -146,10 +155,7 @@ async def test_supervisor_reviews_and_approves(db: Database) -> None:
     stocktake.count_sheet(db, clerk2, ref, [("A-01", "P1", None, 9), ("A-01", "LOT1", "L-7", 6)])
     app = WsmsApp(db, tui_settings(), desk="stocktake")
     async with app.run_test(size=SIZE) as pilot:
-        await login(pilot, "boss", "9999")
-        await pilot.press("ctrl+r")
-        review = app.screen
-        assert isinstance(review, CountReviewScreen)
+        review = await boss_review(pilot, app)
         rows = table_rows(review.query_one(DataTable))
         assert [r[:8] for r in rows] == [["A-01", "counted", "P1", "10", "9", "9", "-1", "-1.25"]]
         assert "accuracy 66.7 % of 3 locations" in text(review, "#rv-header")
@@ -177,10 +183,7 @@ async def test_review_says_when_it_shows_only_the_first_lines(db: Database, monk
     monkeypatch.setattr(stocktake_review, "REVIEW_ROWS", 1)  # 2 lines with a variance, room for 1
     app = WsmsApp(db, tui_settings(), desk="stocktake")
     async with app.run_test(size=SIZE) as pilot:
-        await login(pilot, "boss", "9999")
-        await pilot.press("ctrl+r")
-        review = app.screen
-        assert isinstance(review, CountReviewScreen)
+        review = await boss_review(pilot, app)
         assert [r[2] for r in table_rows(review.query_one(DataTable))] == ["LOT1/L-7"]
         assert f"the first 1 lines are shown; `wsms count review {ref}`" in text(review, "#rv-message")
     everything = stocktake.review(db, db.system_actor("test"), ref, limit=None)
