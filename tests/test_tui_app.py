@@ -228,7 +228,7 @@ async def test_f12_logs_out_and_the_next_user_logs_in_at_the_same_terminal(db: D
 @async_test
 async def test_a_shared_terminal_logs_out_after_idling(db: Database) -> None:
     seed_stock(db)
-    app = WsmsApp(db, tui_settings(idle_logout_minutes=0.01))  # 0.6 s without a key or a scan
+    app = WsmsApp(db, tui_settings(idle_logout_minutes=0.05))  # 3 s without a key or a scan
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
         await pilot.press("f2")
@@ -237,7 +237,7 @@ async def test_a_shared_terminal_logs_out_after_idling(db: Database) -> None:
         await pilot.app.workers.wait_for_complete()  # the logout closes the desks after showing the login
         assert app.actor is None and "stock" not in app._modes
     reason = db.read(lambda s: s.execute(select(AuditEvent.payload).where(AuditEvent.action == "logout")).scalar_one())
-    assert "clerk1 logged out after 0.01 min without a key or a scan" in reason
+    assert "clerk1 logged out after 0.05 min without a key or a scan" in reason
 
 
 @async_test

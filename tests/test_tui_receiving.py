@@ -428,13 +428,14 @@ async def test_logging_out_with_a_line_not_put_away_asks_first_and_idling_waits(
     from wsms_tui.screens.login import LoginScreen
 
     seed_receipts(db, tmp_path)
-    app = WsmsApp(db, tui_settings(idle_logout_minutes=0.01), desk="receiving")  # idle: 0.6 s
+    app = WsmsApp(db, tui_settings(idle_logout_minutes=0.05), desk="receiving")  # idle: 3 s (a loaded machine
+    # may take a second from the login keys to the scans, which go straight to the field)
     async with receiving_desk(app) as (pilot, screen):
         notes: list[str] = []
         app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign,assignment]
         await scan(pilot, "PO-1")
         await scan(pilot, GTIN_P1)  # 1 × P1 waits for its location
-        await pilot.pause(1.5)  # longer than the idle limit: the scanned line keeps the clerk logged in
+        await pilot.pause(3.5)  # longer than the idle limit: the scanned line keeps the clerk logged in
         assert app.screen is screen and app.actor is not None
         await pilot.press("f12")
         assert app.screen is screen and notes and "1 × P1 scanned, not put away yet" in notes[-1]
