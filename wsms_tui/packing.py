@@ -775,23 +775,12 @@ def _status_before_packed(s: Session, oid: int) -> str:
 
 
 def _cancel_label_jobs(s: Session, actor: Actor, job_id: int | None, note: str) -> bool:
-    """Cancel the box's label job (and reprints of it) still waiting in the spool: ``queued``, or held for a
-    person (``needs_decision``). A conditional update, so a job the printer worker took meanwhile
-    (``printing``) or that printed is left alone."""
+    """Cancel the box's label job and reprints of it still waiting in the spool (``printing.cancel_in``: a job
+    the worker took meanwhile, or that printed, is left alone); True when the label job itself was."""
     if job_id is None:
         return False
     pj = PrintJobRow
-    waiting = (pj.status.in_(("queued", "needs_decision"))  # type: ignore[attr-defined]
-               & ((pj.id == job_id) | (pj.reprint_of == job_id)))
-    ids = s.execute(select(pj.id).where(waiting).order_by(pj.id)).scalars().all()
-    done = False
-    for jid in ids:
-        hit = s.execute(update(pj).where(pj.id == jid, pj.status.in_(("queued", "needs_decision")))  # type: ignore[attr-defined]
-                        .values(status="cancelled", last_error=note[:500])).rowcount
-        if hit:
-            audit.record(s, actor, "print.cancelled", f"print_job:{jid}", {"note": note})
-            done = done or jid == job_id
-    return done
+    return job_id in printing.cancel_in(s, actor, (pj.id == job_id) | (pj.reprint_of == job_id), note)
 
 
 def _void_result(db: Database, bid: int, *, shipment_cancelled: bool = False, label_cancelled: bool = False,

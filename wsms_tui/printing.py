@@ -13,9 +13,10 @@ the reason recorded and audited.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
@@ -156,12 +157,36 @@ def mark_printed(db: Database, actor: Actor, job_id: int, *, reason: str) -> Job
     return _finish(db, actor, job_id, "printed", reason or _("confirmed printed by a person"))
 
 
+#: jobs that have not reached the printer: a person may still call them off
+WAITING = ("queued", "needs_decision")
+
+
+def cancel_in(s: Session, actor: Actor, where: Any, note: str, *,
+              statuses: Sequence[str] = WAITING) -> list[int]:
+    """Cancel, in the caller's transaction, the jobs matching ``where`` that are in ``statuses`` now — one
+    conditional UPDATE, so a job a worker claimed or finished meanwhile is left as it is; each cancelled job
+    is audited. Returns their ids."""
+    pj = PrintJobRow
+    ids = list(s.execute(update(pj).where(where, pj.status.in_(list(statuses)))  # type: ignore[attr-defined]
+                         .values(status="cancelled", last_error=note[:500]).returning(pj.id)).scalars())
+    for jid in sorted(ids):
+        audit.record(s, actor, "print.cancelled", f"print_job:{jid}", {"note": note})
+    return ids
+
+
 def cancel(db: Database, actor: Actor, job_id: int, *, reason: str) -> JobInfo:
     require(db, actor, "print.reprint", f"print_job:{job_id}")
-    row, _user = db.read(lambda s: _job(s, job_id))
-    if row.status in FINAL:
+
+    def work(s: Session) -> JobInfo | None:
+        if not cancel_in(s, actor, PrintJobRow.id == job_id, reason, statuses=(*WAITING, "printing")):
+            return None
+        return _info(*_job(s, job_id))
+
+    done = db.write(work)
+    if done is None:  # finished already, or meanwhile
+        row, _user = db.read(lambda s: _job(s, job_id))
         raise BadInput(_("job {id} is {st} already").format(id=job_id, st=row.status))
-    return _finish(db, actor, job_id, "cancelled", reason)
+    return done
 
 
 def _finish(db: Database, actor: Actor, job_id: int, status: str, note: str) -> JobInfo:
