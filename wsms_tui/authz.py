@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from wsms_tui import audit
@@ -12,6 +14,13 @@ from wsms_tui.i18n import _
 from wsms_tui.security import PERMISSIONS, Actor
 
 
+def account(db: Database, actor: Actor) -> Any:
+    """The actor's account as it is now: a row (``active``, ``role``), or None when there is no such user. One
+    indexed row over a plain read-only connection (a deferred BEGIN on SQLite): a third of a session's cost."""
+    with db.engine.connect().execution_options(wsms_readonly=True) as conn:
+        return conn.execute(select(User.active, User.role).where(User.id == actor.user_id)).first()
+
+
 def require(db: Database, actor: Actor, action: str, obj: str = "") -> None:
     """Raise ``PermissionDenied`` (and audit it) unless the actor may do ``action`` now.
 
@@ -19,18 +28,16 @@ def require(db: Database, actor: Actor, action: str, obj: str = "") -> None:
     admin disabled, or gave a role without this right, is refused from then on at desks that are still
     open (a role with more rights counts from the next login)."""
     if actor.can(action):
-        # one indexed row: a plain read-only connection (a deferred BEGIN on SQLite) costs a third of a session
-        with db.engine.connect().execution_options(wsms_readonly=True) as conn:
-            account = conn.execute(select(User.active, User.role).where(User.id == actor.user_id)).first()
-        if account is not None and account.active and account.role in PERMISSIONS.get(action, frozenset()):
+        now = account(db, actor)
+        if now is not None and now.active and now.role in PERMISSIONS.get(action, frozenset()):
             return
-        if account is None or not account.active:
+        if now is None or not now.active:
             why, message = "disabled", _("the account of {name} is disabled, so this is refused; ask an admin").format(
                 name=actor.name)
         else:
             why, message = "role changed", _(
                 "{name} is {role} now and may not {action}; log in again, or ask a supervisor or an admin").format(
-                name=actor.name, role=account.role, action=action)
+                name=actor.name, role=now.role, action=action)
     else:
         why = ""
         message = _("{role} {name} may not {action}; ask a supervisor or an admin").format(

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from wsms_tui import audit
+from wsms_tui import audit, authz
 from wsms_tui.authz import require
 from wsms_tui.database import Database
 from wsms_tui.db.models import AuditEvent, Meta, Role, User
@@ -218,7 +218,7 @@ def _refuse_unknown(s: Session, probe: Actor, name: str, now: datetime) -> str:
 def account_changed(db: Database, actor: Actor) -> str:
     """Why ``actor``'s session should end now ("" when it may go on): the account was disabled, or its role is
     no longer the one it logged in with."""
-    row = db.read(lambda s: s.execute(select(User.active, User.role).where(User.id == actor.user_id)).first())
+    row = authz.account(db, actor)
     if row is None or not row.active:
         return _("the account of {name} was disabled").format(name=actor.name)
     if row.role != actor.role:
