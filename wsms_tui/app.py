@@ -133,6 +133,10 @@ class DeskCommands(Provider):
                 yield Hit(score, matcher.highlight(title), partial(self._open, name), help=text)
 
 
+#: the modes a login adds (the desk menu and one per desk) and a logout removes
+DESK_MODES = ("menu", *(d.name for d in DESKS))
+
+
 class WsmsApp(App[None]):
     """The wsms TUI: log in, then the desks on function keys."""
 
@@ -425,7 +429,7 @@ class WsmsApp(App[None]):
         idle_s = self.settings.idle_logout_minutes * 60
         if idle_s > 0:
             self._session_timers.append(self.set_interval(min(30.0, idle_s / 4), self._check_idle, name="idle"))
-        for name in ("menu", *(d.name for d in DESKS)):
+        for name in DESK_MODES:
             if name in self._modes:
                 await self.remove_mode(name)
             self.add_mode(name, partial(self._make_desk_screen, name))
@@ -456,7 +460,7 @@ class WsmsApp(App[None]):
     def unsaved_work(self) -> list[str]:
         """What the open desks hold that logging out would drop (``DeskScreen.unsaved``), one line each."""
         out = []
-        for name in ("menu", *(d.name for d in DESKS)):
+        for name in DESK_MODES:
             for screen in self._screen_stacks.get(name, []):  # every desk opened since the login
                 if isinstance(screen, DeskScreen) and (what := screen.unsaved()):
                     out.append(what)
@@ -480,7 +484,7 @@ class WsmsApp(App[None]):
             # switched back to); this one is kept for every later logout: it clears its fields at each login
             self.add_mode("login", lambda: LoginScreen(self.db, self.settings, self.status_info(None), self.demo))
         await self.switch_mode("login")
-        for name in ("menu", *(d.name for d in DESKS)):
+        for name in DESK_MODES:
             if name in self._modes:
                 await self.remove_mode(name)
         runner, self.spool = self.spool, None
@@ -502,11 +506,19 @@ class WsmsApp(App[None]):
         actor = self.actor
         if actor is None:
             return
-        try:
-            why = users.account_changed(self.db, actor)
-        except Exception:  # noqa: BLE001 - the database is away: the next check asks again
-            return
-        if why and self.actor is actor:
+
+        def check() -> None:  # in a thread: no database round trip on the event loop
+            try:
+                why = users.account_changed(self.db, actor)
+            except Exception:  # noqa: BLE001 - the database is away: the next check asks again
+                return
+            if why:
+                self.call_from_thread(self._account_gone, actor, why)
+
+        self.run_worker(check, thread=True, group="account-check", exit_on_error=False)
+
+    def _account_gone(self, actor: Actor, why: str) -> None:
+        if self.actor is actor:  # still that session (not logged out meanwhile)
             self.run_worker(self.logout(why), group="account-logout")
 
     def _check_idle(self) -> None:
