@@ -125,7 +125,8 @@ class CountEntry(SQLModel, table=True):
     op_id: str = Field(sa_column=Column(String(80), unique=True, nullable=False))
     count_line_id: int = Field(foreign_key="count_line.id", index=True)
     round: int = Field(default=1)
-    #: ``add`` adds qty (a scan), ``set`` makes the line's count qty (a typed quantity)
+    #: ``add`` adds qty (a scan), ``set`` makes the line's count qty (a typed quantity), ``take`` took qty back
+    #: off the line (an undone scan, or a typed number below what the scan counted)
     mode: str = Field(default="add", sa_column=Column(String(4), nullable=False, server_default="add"))
     qty: Decimal = Field(sa_column=Column(Qty(), nullable=False))
     actor_id: int = Field(foreign_key="wsms_user.id")

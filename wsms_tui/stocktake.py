@@ -849,19 +849,15 @@ def _resolve_lot(s: Session, actor: Actor, cs: CountSession, prod: Any, lot: str
 
 
 def count_item(db: Database, actor: Actor, ref: str, *, location: str, product: str | int, qty: object = 1,
-               lot: str | None = None, mode: str = "add", op_id: str, raw_scan: str | None = None,
-               take_back: bool = False) -> ScanResult:
+               lot: str | None = None, mode: str = "add", op_id: str, raw_scan: str | None = None) -> ScanResult:
     """Count ``qty`` of a product (and lot/serial) at a location: ``add`` for a scan, ``set`` for a typed
-    total; ``take_back`` (with ``add``) takes ``qty`` off the line instead, down to 0 at most — an undone scan,
-    worked out on the locked line, so another counter's scans of it meanwhile stay counted (recorded as an
-    ``add`` entry of the negative amount taken). One transaction: the line's expected quantity is
-    re-snapshotted from the locked quants."""
+    total, ``take`` to take ``qty`` back off the line (an undone scan; down to 0 at most, the entry keeps what
+    was taken) — ``add`` and ``take`` work on the locked line, so another counter's scans of it meanwhile stay
+    counted. One transaction: the line's expected quantity is re-snapshotted from the locked quants."""
     require(db, actor, "count.count", f"count:{ref}")
     q = ledger.to_qty(qty)
-    if mode not in ("add", "set"):
-        raise BadInput(_("mode is add or set"))
-    if take_back and mode != "add":
-        raise BadInput(_("only a scan (add) is taken back"))
+    if mode not in ("add", "set", "take"):
+        raise BadInput(_("mode is add, set or take"))
     op = ledger._check_op_id(op_id)
     raw = raw_scan or ""
 
@@ -893,9 +889,9 @@ def count_item(db: Database, actor: Actor, ref: str, *, location: str, product: 
         if isinstance(got, WsmsError):
             return got
         lot_id, lot_no = got
-        if prod.tracking == Tracking.SERIAL and q not in ((1,) if mode == "add" else (0, 1)):
+        if prod.tracking == Tracking.SERIAL and q not in ((0, 1) if mode == "set" else (1,)):
             return BadInput(_("{sku} is serial-tracked: scan each serial number once").format(sku=prod.sku))
-        if q < 0 or (mode == "add" and q == 0):
+        if q < 0 or (mode != "set" and q == 0):
             return BadInput(_("a count is a quantity above zero, not {q}").format(q=q))
         expected = _snapshot(s, prod.id, cl.location_id, lot_id)
         now = _now()
@@ -917,8 +913,8 @@ def count_item(db: Database, actor: Actor, ref: str, *, location: str, product: 
                               _("{sku} was never stocked at {loc}: counted, flagged for review").format(
                                   sku=prod.sku, loc=code), raw or prod.sku)
         current = line.counted_qty if rnd == 1 else (line.recount_qty or Decimal(0))
-        new = (max(current - q, Decimal(0)) if take_back else current + q) if mode == "add" else q
-        entry_q = new - current if take_back else q  # taken back: what was taken off, as a negative add
+        new = {"add": current + q, "take": max(current - q, Decimal(0)), "set": q}[mode]
+        entry_q = current - new if mode == "take" else q  # taken back: what was taken, at most the count
         if prod.tracking == Tracking.SERIAL and new > 1:
             return BadInput(_("serial {lot} of {sku} is already counted here").format(lot=lot_no, sku=prod.sku))
         if rnd == 1:

@@ -38,7 +38,6 @@ class LastScan:
     sku: str
     lot: str | None
     qty: Decimal
-    total: Decimal  # the line's count after that scan
 
 
 @dataclass(frozen=True)
@@ -157,8 +156,8 @@ class CountFlow:
             return self._reject(raw, _("nothing to undo: no scan at this location yet"))
         try:  # taken off the locked line: another counter's scans of it meanwhile stay counted
             res = stocktake.count_item(self.db, self.actor, self.ref, location=self.location, product=top.sku,
-                                       qty=top.qty, lot=top.lot, mode="add", take_back=True,
-                                       op_id=self._new_op_id(), raw_scan=raw)
+                                       qty=top.qty, lot=top.lot, mode="take", op_id=self._new_op_id(),
+                                       raw_scan=raw)
         except WsmsError as exc:
             return self._error(str(exc))
         self.scans.pop()
@@ -254,25 +253,24 @@ class CountFlow:
         if delta == 0:
             return self._show("item", message=_("✓ {sku}: that scan was {q} already").format(sku=last.sku, q=typed),
                               level="ok")
-        view = self._count(last.sku, last.lot, abs(delta), "add", raw, typed=typed, take_back=delta < 0)
+        view = self._count(last.sku, last.lot, abs(delta), "add" if delta > 0 else "take", raw, typed=typed)
         return view
 
     def _count(self, sku: str, lot: str | None, qty: Decimal, mode: str, raw: str,
-               typed: Decimal | None = None, take_back: bool = False) -> CountView:
+               typed: Decimal | None = None) -> CountView:
         assert self.ref is not None and self.location is not None
         try:
             res = stocktake.count_item(self.db, self.actor, self.ref, location=self.location, product=sku, qty=qty,
-                                       lot=lot, mode=mode, op_id=self._new_op_id(), raw_scan=raw,
-                                       take_back=take_back)
+                                       lot=lot, mode=mode, op_id=self._new_op_id(), raw_scan=raw)
         except WsmsError as exc:
             self._pending = None
             self._step = "item"
             return self._error(str(exc))
         self._pending = None
         if typed is None or not self.scans:
-            self.scans.append(LastScan(res.sku, res.lot, res.qty, res.counted))
+            self.scans.append(LastScan(res.sku, res.lot, res.qty))
         else:  # a typed number: how many the last scan was
-            self.scans[-1] = LastScan(res.sku, res.lot, typed, res.counted)
+            self.scans[-1] = LastScan(res.sku, res.lot, typed)
         self._refresh_lines()
         lot_txt = f" {res.lot}" if res.lot else ""
         flag = "  " + _("(never stocked here: flagged for review)") if res.unexpected else ""
