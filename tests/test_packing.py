@@ -19,7 +19,7 @@ from tests.orders_seed import NY, line, order_csv, seed_orders
 from tests.tui_helpers import tui_settings
 from wsms_tui import carriers, ledger, orders, packing, stock
 from wsms_tui.carriers.local import is_valid_s10, s10_check_digit
-from wsms_tui.config import CarrierConfig, PackingSettings
+from wsms_tui.config import CarrierConfig, PackingSettings, PrinterConfig
 from wsms_tui.database import Database
 from wsms_tui.db.models import AuditEvent, LedgerEntry
 from wsms_tui.db.models_shipping import Shipment, ShipmentBox, ShipmentItem
@@ -35,6 +35,22 @@ TODAY = "2026-11-20"
 def pack_settings(**packing_over: Any) -> Any:
     p = PackingSettings(**packing_over)
     return tui_settings(packing=p, printer="", printers={}, gs1_company_prefix="0614141")
+
+
+def bench_settings(url: str | None = None, **more: Any) -> Any:
+    """``pack_settings`` with the desk's printer ``dock1`` at ``url`` (and its spool in the desk), if given."""
+    s = pack_settings(**more)
+    if url:
+        s = s.model_copy(update={"printers": {"dock1": PrinterConfig(url=url)}, "printer": "dock1",
+                                 "spool_in_desk": True})
+    return s
+
+
+def http_settings(fake: FakeCarrier, printer_url: str | None = None, timeout_s: float = 10.0) -> Any:
+    """The bench with the HTTP carrier ``fast`` (the fake on loopback, key in $FAKE_CARRIER_KEY) for every
+    order, and a printer when ``printer_url`` is given."""
+    fast = CarrierConfig(kind="http", url=fake.url, api_key_env="FAKE_CARRIER_KEY", timeout_s=timeout_s)
+    return bench_settings(printer_url, carriers={"fast": fast}, carrier="fast")
 
 
 def seed_pack(db: Database, admin: Actor, tmp_path: Path) -> None:
@@ -217,8 +233,7 @@ def test_http_carrier_against_a_fake_service(db: Database, admin: Actor, tmp_pat
     seed_pack(db, admin, tmp_path)
     monkeypatch.setenv("FAKE_CARRIER_KEY", "secret")
     with FakeCarrier() as fake:
-        st = pack_settings(carriers={"fast": CarrierConfig(kind="http", url=fake.url, api_key_env="FAKE_CARRIER_KEY",
-                                                           timeout_s=0.5)}, carrier="fast")
+        st = http_settings(fake, timeout_s=0.5)
         flow = PackingFlow(db, admin, st)
         feed(flow, "SHOP:O1", "P1", "P1", "P1", "%CMD:DONE", "S")
         for mode, words in (("refuse", "refused: postcode 000000 is not served (HTTP 422)"),
@@ -254,8 +269,7 @@ def test_deferred_booking_waits_at_the_step_book(db: Database, admin: Actor, tmp
     seed_pack(db, admin, tmp_path)
     monkeypatch.setenv("FAKE_CARRIER_KEY", "secret")
     with FakeCarrier() as fake:
-        st = pack_settings(carriers={"fast": CarrierConfig(kind="http", url=fake.url, api_key_env="FAKE_CARRIER_KEY",
-                                                           timeout_s=5)}, carrier="fast")
+        st = http_settings(fake, timeout_s=5)
         flow = PackingFlow(db, admin, st, defer_booking=True)
         v = feed(flow, "MARKET:M1", "P1", "%CMD:DONE", "S", "0.4")
         assert v.step == "book" and flow.booking and v.message == "booking with fast…" and not fake.requests

@@ -21,11 +21,10 @@ from tests.fake_carrier import FakeCarrier
 from tests.helpers import make_actor
 from tests.orders_seed import line, order_csv
 from tests.test_exceptions_packed import state
-from tests.test_packing import books_ok, feed, ledger_rows, pack_settings, seed_pack, shipped_by_sku
+from tests.test_packing import books_ok, feed, http_settings, ledger_rows, pack_settings, seed_pack, shipped_by_sku
 from wsms_tui import carriers, orders, packing
 from wsms_tui import order_exceptions as ex
 from wsms_tui.cli import app
-from wsms_tui.config import CarrierConfig
 from wsms_tui.database import Database
 from wsms_tui.db.models import AuditEvent, PrintJob
 from wsms_tui.db.models_shipping import Shipment, ShipmentBox
@@ -186,17 +185,12 @@ def test_void_after_a_wave_goes_back_to_picked(db: Database, admin: Actor, tmp_p
     books_ok(db, admin)
 
 
-def http_settings(fake: FakeCarrier) -> Any:
-    fast = CarrierConfig(kind="http", url=fake.url, api_key_env="FAKE_CARRIER_KEY", timeout_s=2)
-    return pack_settings(carriers={"fast": fast}, carrier="fast")
-
-
 def test_http_carrier_cancel_refused_or_failed_leaves_everything(
         db: Database, admin: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seed_pack(db, admin, tmp_path)
     monkeypatch.setenv("FAKE_CARRIER_KEY", "secret")
     with FakeCarrier() as fake:
-        st = http_settings(fake)
+        st = http_settings(fake, timeout_s=2)
         v = feed(PackingFlow(db, admin, st), "MARKET:M1", "P1", "%CMD:DONE", "S", "0.4")
         assert v.last_box is not None and v.last_box.tracking == "FC00000001"
         sscc = v.last_box.sscc
@@ -239,7 +233,7 @@ def test_a_box_that_ships_while_it_is_being_voided_is_recorded_for_a_supervisor(
     seed_pack(db, admin, tmp_path)
     monkeypatch.setenv("FAKE_CARRIER_KEY", "secret")
     with FakeCarrier() as fake:
-        st = http_settings(fake)
+        st = http_settings(fake, timeout_s=2)
         v = feed(PackingFlow(db, admin, st), "MARKET:M1", "P1", "%CMD:DONE", "S", "0.4")
         assert v.last_box is not None
         sscc = v.last_box.sscc

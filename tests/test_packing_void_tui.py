@@ -11,13 +11,12 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from tests.fake_carrier import FakeCarrier
-from tests.test_packing import books_ok, pack_settings, seed_pack, shipped_by_sku
+from tests.test_packing import books_ok, http_settings, seed_pack, shipped_by_sku
 from tests.test_tui_packing import SIZE, booked, message
 from tests.test_tui_receiving import scan
 from tests.tui_helpers import async_test, login
 from wsms_tui import packing
 from wsms_tui.app import WsmsApp
-from wsms_tui.config import CarrierConfig
 from wsms_tui.database import Database
 from wsms_tui.screens.packing import PackingScreen
 from wsms_tui.screens.reason_prompt import ReasonPrompt
@@ -42,8 +41,7 @@ async def test_ctrl_x_twice_voids_the_last_box_and_its_units_pack_again(
     add_user(db, admin, "clerk1", "clerk", "1234")
     monkeypatch.setenv("FAKE_CARRIER_KEY", "secret")
     with FakeCarrier() as fake:
-        fast = CarrierConfig(kind="http", url=fake.url, api_key_env="FAKE_CARRIER_KEY", timeout_s=5)
-        app = WsmsApp(db, pack_settings(carriers={"fast": fast}, carrier="fast"), desk="packing")
+        app = WsmsApp(db, http_settings(fake, timeout_s=5), desk="packing")
         rung: list[int] = []
         app.bell = lambda: rung.append(1)  # type: ignore[method-assign]
         async with app.run_test(size=SIZE) as pilot:

@@ -28,13 +28,13 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.fake_carrier import FakeCarrier
-from tests.test_packing import books_ok, pack_settings, seed_pack, shipped_by_sku
+from tests.test_packing import bench_settings, books_ok, http_settings, seed_pack, shipped_by_sku
 from tests.test_tui_printing import FAST, decoded_zpl, jobs
 from tests.test_tui_receiving import key_events, scan
 from tests.tui_helpers import async_test, login, until
 from wsms_tui import packing
 from wsms_tui.app import WsmsApp
-from wsms_tui.config import CarrierConfig, PrinterConfig, ScannerSettings
+from wsms_tui.config import ScannerSettings
 from wsms_tui.database import Database
 from wsms_tui.db.models import AuditEvent
 from wsms_tui.db.models_orders import SalesOrder
@@ -48,14 +48,6 @@ from wsms_tui.users import add_user
 
 SIZE = (80, 24)
 GTIN_P1 = "4006381333931"
-
-
-def bench_settings(url: str | None = None, **more: Any) -> Any:
-    s = pack_settings(**more)
-    if url:
-        s = s.model_copy(update={"printers": {"dock1": PrinterConfig(url=url)}, "printer": "dock1",
-                                 "spool_in_desk": True})
-    return s
 
 
 def message(screen: Any) -> str:
@@ -204,12 +196,6 @@ async def test_f12_with_units_in_the_open_box_asks_before_logging_out(db: Databa
 
 
 # -- booking with a carrier's web API in a thread --------------------------------------------
-
-
-def http_settings(fake: FakeCarrier, printer_url: str, timeout_s: float = 10.0) -> Any:
-    """The bench with the HTTP carrier ``fast`` (the fake on loopback) for every order, and a printer."""
-    fast = CarrierConfig(kind="http", url=fake.url, api_key_env="FAKE_CARRIER_KEY", timeout_s=timeout_s)
-    return bench_settings(printer_url, carriers={"fast": fast}, carrier="fast")
 
 
 def box_rows(db: Database) -> tuple[int, int, int]:
