@@ -214,6 +214,7 @@ class FlowDeskScreen(DeskScreen):
 
     _flow_worker: Worker[Any] | None = None
     _flow_waiting: deque[Callable[[], None]] | None = None
+    _flow_done_to: Callable[[Any], None]  # where the running flow call's result goes (``run_flow_in_thread``)
 
     @property
     def flow_busy(self) -> bool:
@@ -230,12 +231,14 @@ class FlowDeskScreen(DeskScreen):
         self._flow_waiting.append(then)
         return True
 
-    def run_flow_in_thread(self, step: Callable[[], Any], *, name: str = "flow") -> None:
-        """Run one flow call that blocks in a thread worker; its view is rendered (``flow_done``) on the UI
-        thread when it returns, then the scans and keys that waited run in order. Not ``exclusive``: that
-        would cancel a running step and drop its view while its thread goes on; the queue keeps one step at
-        a time instead."""
+    def run_flow_in_thread(self, step: Callable[[], Any], *, name: str = "flow",
+                           done: Callable[[Any], None] | None = None) -> None:
+        """Run one flow call that blocks in a thread worker; what it returns goes to ``done`` (default
+        ``flow_done``: render the view) on the UI thread, then the scans and keys that waited run in order. A
+        failure is rendered as a refusal either way. Not ``exclusive``: that would cancel a running step and
+        drop its view while its thread goes on; the queue keeps one step at a time instead."""
         assert self._flow_worker is None, "one flow call at a time"
+        self._flow_done_to = done or self.flow_done
         self._flow_worker = self.run_worker(partial(self.flow_view, step), name=name, group="flow-step",
                                             thread=True, exit_on_error=False)
 
@@ -247,10 +250,9 @@ class FlowDeskScreen(DeskScreen):
         if event.state == WorkerState.CANCELLED:  # the app is closing: the thread finishes on its own
             return
         if event.state == WorkerState.SUCCESS:
-            view = event.worker.result
+            self._flow_done_to(event.worker.result)
         else:
-            view = self.error_view(self.failure_text.format(e=event.worker.error))
-        self.flow_done(view)
+            self.flow_done(self.error_view(self.failure_text.format(e=event.worker.error)))
         self._run_waiting()
 
     def flow_done(self, view: Any) -> None:

@@ -90,7 +90,6 @@ class ReceivingScreen(FlowDeskScreen):
         self._shown_lines: dict[str, receiving.ReceiptLineView] = {}  # line key -> the line as shown
         self._close_armed = False
         self._location_label_armed = False  # Ctrl+O: the next scan is the location to label
-        self._refreshing = False  # the flow call in the thread is a refresh of the open receipt
 
     def desk_title(self) -> str:
         return _("wsms · Receiving")
@@ -156,18 +155,16 @@ class ReceivingScreen(FlowDeskScreen):
         if (self._flow_worker is not None or self.flow.receipt is None or self.scan_input.buffer
                 or self._close_armed or self._location_label_armed):  # a question on screen stays as it is
             return
-        self._refreshing = True
-        self.run_flow_in_thread(self.flow.refresh, name="receipt-refresh")
+        self.run_flow_in_thread(self.flow.refresh, name="receipt-refresh", done=self._refreshed)
 
-    def flow_done(self, view: FlowView | None) -> None:
-        refreshed, self._refreshing = self._refreshing, False
-        if view is None:  # a refresh that found nothing new
+    def _refreshed(self, view: FlowView | None) -> None:
+        if view is None:  # nothing new
             return
-        if refreshed and not view.bell and view.receipt is not None:  # (bell: the refresh was refused)
-            self.view = view
-            self.show_receipt(view.receipt, view.draft)  # the lines and header only: prompt and message stay
+        if view.bell or view.receipt is None:  # the refresh was refused (the account was disabled): say it
+            self.render_view(view)
             return
-        super().flow_done(view)
+        self.view = view
+        self.show_receipt(view.receipt, view.draft)  # the lines and header only: prompt and message stay
 
     # -- input -------------------------------------------------------------------------------
 
